@@ -1,0 +1,42 @@
+# Two commands for people (see README):   make sing   |   make test
+# Both are idempotent: a second run reuses the venv and the built widget.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.sounds-kit-installed
+
+.PHONY: sing test setup system-deps widget lint test-js test-py clean
+
+# The main job: JupyterLab on the sing notebook with the shipped instruments.
+sing: setup
+	$(VENV)/bin/sounds-kit sing
+
+# Everything the tests need, then every suite.
+test: setup system-deps
+	$(VENV)/bin/ruff check .
+	$(MAKE) test-js
+	$(MAKE) test-py
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml widgets/package.json widgets/package-lock.json
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+widget:
+	cd widgets && npm ci --no-audit --no-fund && npm run build
+
+test-js: setup
+	cd widgets && node --test test/
+
+test-py: setup
+	$(PY) -m pytest -ra
+
+clean:
+	rm -rf $(VENV) widgets/node_modules sounds_kit/static build dist

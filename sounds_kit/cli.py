@@ -1,0 +1,75 @@
+"""The ``sounds-kit`` command line.
+
+Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int``; they are imported only when chosen, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+
+from ._version import __version__
+from .errors import UserFacingError
+
+# name -> (module, one-line help). Order is the order of a workshop.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "features": ("sounds_kit.commands.features", "f0, voicing and loudness of an audio file, as JSON"),
+    "render-demo-data": (
+        "sounds_kit.commands.render_demo_data",
+        "render demo instrument/singer audio from MIDI with fluidsynth",
+    ),
+    "prepare": ("sounds_kit.commands.prepare", "turn recordings into a training set (Apache Beam)"),
+    "train": ("sounds_kit.commands.train", "train a DDSP instrument on a prepared dataset"),
+    "evaluate": ("sounds_kit.commands.evaluate", "resynthesis and tone-transfer metrics of a model"),
+    "sweep": ("sounds_kit.commands.sweep", "search for the smallest model that still sounds right"),
+    "export": ("sounds_kit.commands.export", "export a trained run to a TF.js model for the browser"),
+    "transfer": ("sounds_kit.commands.transfer", "turn a voice recording into an instrument"),
+    "sing": ("sounds_kit.commands.sing", "open JupyterLab on the sing notebook"),
+}
+
+
+def available_commands() -> dict[str, tuple[str, str]]:
+    """The subcommands whose modules are present in this install."""
+    from importlib.util import find_spec
+
+    return {name: spec for name, spec in COMMANDS.items() if find_spec(spec[0]) is not None}
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sounds-kit",
+        description="Train, shrink, export and play DDSP instruments (bansuri, shehnai, sarangi).",
+    )
+    parser.add_argument("--version", action="version", version=f"sounds-kit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in available_commands().items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(chosen)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    module = import_module(available_commands()[args.command][0])
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except UserFacingError as err:
+        print(f"sounds-kit {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
