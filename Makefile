@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.sounds-kit-installed
 
 # The main job: JupyterLab on the sing notebook with the shipped instruments.
 sing: setup
-	$(VENV)/bin/sounds-kit sing
+	$(VENV)/bin/sounds-kit sing $(SING_ARGS)
 
 # Everything the tests need, then every suite.
 test: setup system-deps

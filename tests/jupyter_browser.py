@@ -1,0 +1,199 @@
+"""Test plumbing shared by the real-browser tests: a Jupyter server and Debian chromium.
+
+The browser is Debian's chromium driven by Playwright's Python bindings; no browser is ever
+downloaded. Requests to any host other than the local Jupyter server are recorded (and aborted)
+so tests can assert the widget stays offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--enable-unsafe-swiftshader",
+    "--autoplay-policy=no-user-gesture-required",
+]
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(os.environ.get("SOUNDS_KIT_ARTIFACTS", REPO / "artifacts"))
+
+
+def chromium_path() -> str | None:
+    return next((p for p in CHROMIUM_CANDIDATES if Path(p).exists()), None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class JupyterServer:
+    root: Path
+    port: int
+    token: str
+    proc: subprocess.Popen
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def lab_url(self, notebook: str) -> str:
+        return f"{self.base}/lab/tree/{notebook}?token={self.token}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_jupyter(root: Path, app: str = "lab") -> JupyterServer:
+    """Start JupyterLab (or Notebook 7 with app='notebook') on 127.0.0.1 and wait until it answers."""
+    port, token = free_port(), secrets.token_hex(16)
+    cfg = root / ".jupyter"
+    for sub in ("config", "data", "runtime", "settings", "workspaces"):
+        (cfg / sub).mkdir(parents=True, exist_ok=True)
+    # No "Jupyter news?" toast over the widgets in screenshots.
+    notif = cfg / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notif.parent.mkdir(parents=True, exist_ok=True)
+    notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(cfg / "config"),
+        JUPYTER_RUNTIME_DIR=str(cfg / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(cfg / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(cfg / "workspaces"),
+        PYTHONUNBUFFERED="1",
+    )
+    log = root / f"jupyter-{app}.log"
+    args = [
+        sys.executable, "-m", "jupyter", app, "--no-browser",
+        f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=", "--ServerApp.allow_root=True",
+    ]  # fmt: skip
+    proc = subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=root)
+    server = JupyterServer(root, port, token, proc, log)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter {app} exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{server.base}/api/status?token={token}", timeout=2) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.5)
+    server.stop()
+    raise RuntimeError(f"jupyter {app} did not start: {log.read_text()[-3000:]}")
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.write_text(nbformat.writes(nb))
+    return path
+
+
+@dataclass
+class Browser:
+    """A Playwright page in Debian chromium that records every off-host request."""
+
+    playwright: object
+    context: object
+    page: object
+    foreign_requests: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.context.close()
+        self.playwright.stop()
+
+
+def open_browser(profile: Path, allowed_host: str = "127.0.0.1", extra_args: list[str] | None = None) -> Browser:
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError("Debian chromium is not installed (scripts/install-system-deps.sh installs it)")
+    pw = sync_playwright().start()
+    context = pw.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=exe,
+        headless=True,
+        args=CHROMIUM_ARGS + list(extra_args or []),
+        viewport={"width": 1200, "height": 900},
+    )
+    page = context.pages[0] if context.pages else context.new_page()
+    browser = Browser(pw, context, page)
+
+    def guard(route, request):
+        host = request.url.split("/")[2] if "://" in request.url else ""
+        if request.url.startswith(("data:", "blob:")) or host.split(":")[0] in (allowed_host, "localhost"):
+            route.continue_()
+        else:
+            browser.foreign_requests.append(request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page.on("console", lambda msg: browser.console.append(f"{msg.type}: {msg.text}"))
+    return browser
+
+
+def run_all_cells(page, timeout_ms: int = 120_000) -> None:
+    """Wait for the kernel, then Run > Run All Cells in JupyterLab."""
+    page.wait_for_selector(".jp-Notebook", timeout=timeout_ms)
+    # The status bar names the kernel and its state once the session is connected.
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=timeout_ms)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def wait_for_file(path: Path, timeout_s: float = 180.0) -> dict:
+    """Wait for the kernel to write a JSON marker (written when the front end reported back)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size:
+            return json.loads(path.read_text())
+        time.sleep(0.25)
+    raise TimeoutError(f"{path} was not written within {timeout_s:.0f} s")
+
+
+def save_screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    out = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(out), full_page=True)
+    return out
+
+
+def require_browser() -> None:
+    import pytest
+
+    if chromium_path() is None:
+        pytest.skip("Debian chromium is not installed")
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
