@@ -1,0 +1,72 @@
+// Controls: the decoder's inputs and outputs, per frame (JS twin of sounds_kit/controls.py).
+import conventions from "../conventions.json" with { type: "json" };
+
+const SR = conventions.sample_rate;
+export const CONFIDENCE_THRESHOLD = 0.5;
+export const UNVOICED_F0_HZ = 220.0;
+
+export function hzToMidi(hz) {
+  return 69 + 12 * Math.log2(Math.max(hz, 1e-3) / 440);
+}
+
+export function midiToHz(midi) {
+  return 440 * 2 ** ((midi - 69) / 12);
+}
+
+/** Decoder input for f0 (fill unvoiced frames first). */
+export function scaleF0(f0Hz) {
+  return Float32Array.from(f0Hz, (f) => hzToMidi(f) / conventions.f0_midi_scale);
+}
+
+/** Decoder input for loudness: floor -80 dB -> 0, 0 dB -> 1. */
+export function scaleLoudness(loudnessDb) {
+  return Float32Array.from(loudnessDb, (l) => l / conventions.loudness_scale_db + 1);
+}
+
+/** Unvoiced frames take the nearest voiced frame's f0 (ties: the earlier); none voiced -> 220 Hz. */
+export function fillUnvoiced(f0Hz, confidence, threshold = CONFIDENCE_THRESHOLD, defaultHz = UNVOICED_F0_HZ) {
+  const n = f0Hz.length;
+  const out = new Float64Array(n);
+  const left = new Int32Array(n).fill(-1);
+  const right = new Int32Array(n).fill(-1);
+  let last = -1;
+  for (let t = 0; t < n; t++) {
+    if (confidence[t] >= threshold && f0Hz[t] > 0) last = t;
+    left[t] = last;
+  }
+  last = -1;
+  for (let t = n - 1; t >= 0; t--) {
+    if (confidence[t] >= threshold && f0Hz[t] > 0) last = t;
+    right[t] = last;
+  }
+  for (let t = 0; t < n; t++) {
+    const l = left[t];
+    const r = right[t];
+    if (l < 0 && r < 0) out[t] = defaultHz;
+    else if (r < 0 || (l >= 0 && t - l <= r - t)) out[t] = f0Hz[l];
+    else out[t] = f0Hz[r];
+  }
+  return out;
+}
+
+/**
+ * Per-harmonic amplitudes [T*K]: amplitude * distribution with harmonics at or above Nyquist removed
+ * and the rest renormalised to sum 1 (an all-zero frame stays zero).
+ */
+export function harmonicAmplitudes(f0Hz, amplitude, distribution, nHarmonics) {
+  const T = f0Hz.length;
+  const K = nHarmonics;
+  const out = new Float64Array(T * K);
+  for (let t = 0; t < T; t++) {
+    let total = 0;
+    const base = t * K;
+    for (let k = 0; k < K; k++) {
+      const d = (k + 1) * f0Hz[t] < SR / 2 ? distribution[base + k] : 0;
+      out[base + k] = d;
+      total += d;
+    }
+    const scale = total > 0 ? amplitude[t] / total : 0;
+    for (let k = 0; k < K; k++) out[base + k] *= scale;
+  }
+  return out;
+}
