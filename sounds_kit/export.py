@@ -1,0 +1,179 @@
+"""Export a decoder to a TF.js graph model plus the files the browser engine checks.
+
+MODEL_DIR layout (what the widget sends to the browser, and what counts as the download):
+
+* ``model.json`` + ``group1-shard*.bin``: the decoder as a TF.js graph model;
+* ``metadata.json``: format version, kit version, audio conventions, decoder config, input and output
+  names, synth settings, tone-transfer stats and the sha256 of every other file;
+* ``reverb.f32``: the learned impulse response (float32 little-endian), when the model has one;
+* ``decoder.npz``: the same weights for Python (``sounds_kit.instrument``; not fetched by the browser);
+* ``model_card.md`` and ``stats.json``: for people (not fetched by the browser).
+
+Only the decoder runs in TF.js; the synth runs in float64 JS next to it (design.md), so the graph has
+no phase accumulation, no FFT and no loops for the CNN decoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import conventions
+from ._version import __version__
+from .decoders import INPUT_NAMES, OUTPUT_NAMES, DecoderConfig
+from .errors import ModelFileError
+
+FORMAT = "sounds-kit-instrument"
+FORMAT_VERSION = 1
+QUANTIZATIONS = ("float16", "uint8", "none")
+BROWSER_FILES_GLOB = ("model.json", "group*-shard*.bin", "reverb.f32", "metadata.json")
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def save_serving_model(decoder, path: Path) -> Path:
+    """SavedModel with one ``serving_default`` signature: [1, T, 1] inputs -> three control outputs."""
+    import tensorflow as tf
+
+    tf.saved_model.save(decoder, str(path), signatures={"serving_default": decoder.serving_function()})
+    return path
+
+
+def convert_to_tfjs(saved_model: Path, out_dir: Path, quantize: str = "float16") -> None:
+    """Run the official tensorflowjs converter (in a subprocess: it imports TF and TF-DF heavily)."""
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"quantize must be one of {QUANTIZATIONS}, got {quantize!r}")
+    cmd = [
+        sys.executable, "-m", "tensorflowjs.converters.converter",
+        "--input_format=tf_saved_model", "--output_format=tfjs_graph_model",
+        "--signature_name=serving_default", "--saved_model_tags=serve",
+        "--weight_shard_size_bytes=4194304",
+    ]  # fmt: skip
+    if quantize == "float16":
+        cmd.append("--quantize_float16=*")
+    elif quantize == "uint8":
+        cmd.append("--quantize_uint8=*")
+    cmd += [str(saved_model), str(out_dir)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"tensorflowjs converter failed:\n{done.stderr[-4000:]}")
+
+
+def graph_ops(model_json: dict) -> set[str]:
+    """The op types in a converted graph (to check it only uses what every TF.js backend has)."""
+    nodes = model_json["modelTopology"].get("node", [])
+    ops = {n["op"] for n in nodes}
+    for fn in model_json["modelTopology"].get("library", {}).get("function", []):
+        ops |= {n["op"] for n in fn.get("nodeDef", [])}
+    return ops
+
+
+def export_decoder(
+    decoder,
+    config: DecoderConfig,
+    out_dir: str | Path,
+    *,
+    name: str,
+    quantize: str = "float16",
+    stats: dict | None = None,
+    reverb_ir: np.ndarray | None = None,
+    card: str | None = None,
+    extra_metadata: dict | None = None,
+) -> Path:
+    """Write MODEL_DIR atomically (a temp dir renamed into place) and return it."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            saved = save_serving_model(decoder, Path(tmp) / "saved_model")
+            convert_to_tfjs(saved, staging, quantize)
+        model_json = json.loads((staging / "model.json").read_text())
+        signature = model_json.get("signature", {})
+        files = sorted(p.name for p in staging.iterdir())
+        if reverb_ir is not None:
+            np.asarray(reverb_ir, "<f4").tofile(staging / "reverb.f32")
+            files.append("reverb.f32")
+        metadata = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "kit_version": __version__,
+            "name": name,
+            "conventions": conventions.as_dict(),
+            "decoder": config.to_dict(),
+            "quantization": quantize,
+            "inputs": {k: signature.get("inputs", {}).get(k, {}).get("name", f"{k}:0") for k in INPUT_NAMES},
+            "outputs": {k: signature.get("outputs", {}).get(k, {}).get("name") for k in OUTPUT_NAMES},
+            "synth": {
+                "n_harmonics": config.n_harmonics,
+                "n_noise_bands": config.n_noise_bands,
+                "reverb": "reverb.f32" if reverb_ir is not None else None,
+            },
+            "stats": stats or {},
+            "files": {f: sha256_file(staging / f) for f in sorted(files)},
+            **(extra_metadata or {}),
+        }
+        missing = [k for k, v in metadata["outputs"].items() if not v]
+        if missing:
+            raise RuntimeError(f"converted model lacks outputs {missing}; signature was {signature}")
+        (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
+        from .instrument import WEIGHTS_FILE, save_decoder_weights
+
+        save_decoder_weights(decoder, staging / WEIGHTS_FILE)  # for Python; not part of the download
+        if stats is not None:
+            (staging / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+        if card is not None:
+            (staging / "model_card.md").write_text(card)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def browser_files(model_dir: str | Path) -> dict[str, bytes]:
+    """The files the browser needs (metadata.json and every file it lists), as bytes.
+
+    Raises ModelFileError with a clear message for a missing or tampered instrument.
+    """
+    model_dir = Path(model_dir)
+    meta_path = model_dir / "metadata.json"
+    if not meta_path.exists():
+        raise ModelFileError(f"{model_dir}: no metadata.json - not an exported sounds-kit instrument")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as err:
+        raise ModelFileError(f"{meta_path}: not valid JSON ({err})") from err
+    if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{model_dir}: instrument format {meta.get('format_version')} is not the format {FORMAT_VERSION} "
+            "this kit reads; re-export it with `sounds-kit export`"
+        )
+    out = {"metadata.json": meta_path.read_bytes()}
+    for name, digest in meta["files"].items():
+        path = model_dir / name
+        if not path.exists():
+            raise ModelFileError(f"{model_dir}: {name} is missing")
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ModelFileError(f"{model_dir}: {name} does not match its hash in metadata.json (damaged or edited)")
+        out[name] = data
+    return out
+
+
+def download_bytes(model_dir: str | Path) -> int:
+    """What the browser fetches for this instrument, in bytes."""
+    return sum(len(b) for b in browser_files(model_dir).values())

@@ -1,0 +1,131 @@
+"""An exported instrument (MODEL_DIR) in Python: the same files the browser loads, same pipeline.
+
+``load_instrument("bansuri")`` (a shipped name) or ``load_instrument(path)``; then
+``inst.transfer(audio)`` turns a voice into the instrument: features -> fit to the instrument's range
+-> controls (decoder) -> numpy synth. The decoder weights come from ``decoder.npz`` (float32), cast
+through the export's float16 when the browser model was quantised that way, so Python and the browser
+run the very same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import controls as C
+from .decoders import DecoderConfig
+from .errors import ModelFileError
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+SHIPPED = ("bansuri", "shehnai", "sarangi")
+WEIGHTS_FILE = "decoder.npz"
+
+
+def resolve_model_dir(name_or_path: str | Path) -> Path:
+    """A shipped instrument's name or a MODEL_DIR path -> the directory (clear error if absent)."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path
+    candidate = MODELS_DIR / str(name_or_path)
+    if candidate.is_dir():
+        return candidate
+    shipped = [p.name for p in MODELS_DIR.iterdir() if (p / "metadata.json").exists()] if MODELS_DIR.exists() else []
+    raise ModelFileError(
+        f"no instrument {str(name_or_path)!r}: give an exported MODEL_DIR or one of {', '.join(shipped) or '(none)'}"
+    )
+
+
+def save_decoder_weights(decoder, path: Path) -> None:
+    """Variables by name, float32 (the browser's weights are these, possibly quantised)."""
+    arrays = {v.name.replace("/", "__").replace(":", "_"): v.numpy() for v in decoder.variables}
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def load_decoder_weights(config: DecoderConfig, path: Path, quantization: str = "none"):
+    from .decoders import build_decoder
+
+    decoder = build_decoder(config)
+    with np.load(path) as data:
+        saved = dict(data)
+    names = [v.name.replace("/", "__").replace(":", "_") for v in decoder.variables]
+    if sorted(names) != sorted(saved):
+        raise ModelFileError(f"{path}: weights do not match the decoder config in metadata.json")
+    for v, name in zip(decoder.variables, names, strict=True):
+        w = saved[name]
+        if w.shape != tuple(v.shape):
+            raise ModelFileError(f"{path}: {name} has shape {w.shape}, the decoder expects {tuple(v.shape)}")
+        if quantization == "float16":
+            w = w.astype(np.float16).astype(np.float32)  # what TF.js dequantises to
+        v.assign(w)
+    return decoder
+
+
+@dataclass
+class Instrument:
+    model_dir: Path
+    metadata: dict
+    decoder: object
+    reverb_ir: np.ndarray | None
+
+    @property
+    def name(self) -> str:
+        return self.metadata["name"]
+
+    @property
+    def stats(self) -> dict:
+        return self.metadata.get("stats", {})
+
+    def controls(self, features: dict, auto_fit: bool = True, octaves: int = 0) -> dict:
+        """Fitted, filled decoder controls for features (``features.compute_features`` output)."""
+        from .tone_fit import fit_features
+
+        fitted = fit_features(features, self.stats, auto_fit=auto_fit, manual_octaves=octaves)
+        f0 = C.fill_unvoiced(fitted["f0_hz"], features["f0_confidence"])
+        f0_in = C.scale_f0(f0)[None, :, None].astype(np.float32)
+        loud_in = C.scale_loudness(fitted["loudness_db"])[None, :, None].astype(np.float32)
+        out = {k: v.numpy()[0].astype(np.float64) for k, v in self.decoder(f0_in, loud_in).items()}
+        return {**out, "f0_hz": f0, "loudness_db": fitted["loudness_db"], "octaves": fitted["octaves"]}
+
+    def render_controls(self, controls: dict, n_samples: int, gain_db: float = 0.0, reverb: bool = True) -> np.ndarray:
+        from . import synth
+
+        full = {k: controls[k] for k in ("f0_hz", "amplitude", "harmonic_distribution", "noise_magnitudes")}
+        if reverb and self.reverb_ir is not None:
+            full["reverb_ir"] = self.reverb_ir
+        audio = synth.synthesize(full, n_samples=n_samples, reverb=reverb)
+        return (audio * 10 ** (gain_db / 20)).astype(np.float32)
+
+    def transfer(
+        self,
+        audio: np.ndarray,
+        auto_fit: bool = True,
+        octaves: int = 0,
+        gain_db: float = 0.0,
+        features: dict | None = None,
+    ) -> np.ndarray:
+        """Voice (16 kHz mono) -> this instrument, same length."""
+        from .features import compute_features
+
+        feats = features if features is not None else compute_features(audio)
+        return self.render_controls(self.controls(feats, auto_fit, octaves), len(audio), gain_db)
+
+
+def load_instrument(name_or_path: str | Path) -> Instrument:
+    """Load a shipped instrument by name or an exported MODEL_DIR, checking every file's hash."""
+    from .export import browser_files
+
+    model_dir = resolve_model_dir(name_or_path)
+    files = browser_files(model_dir)  # hash checks; raises ModelFileError
+    meta = json.loads(files["metadata.json"])
+    weights = model_dir / WEIGHTS_FILE
+    if not weights.exists():
+        raise ModelFileError(f"{model_dir}: {WEIGHTS_FILE} is missing (Python needs it; the browser does not)")
+    decoder = load_decoder_weights(DecoderConfig.from_dict(meta["decoder"]), weights, meta.get("quantization", "none"))
+    ir = None
+    if meta["synth"].get("reverb"):
+        ir = np.frombuffer(files[meta["synth"]["reverb"]], dtype="<f4").astype(np.float64)
+    return Instrument(model_dir, meta, decoder, ir)

@@ -1,0 +1,80 @@
+// Fit a voice to an instrument (JS twin of sounds_kit/tone_fit.py): shift f0 by whole octaves
+// toward the instrument's mean pitch, and map the voice's loudness distribution onto the
+// instrument's by quantiles (both over voiced frames).
+import { hzToMidi } from "./controls.js";
+
+export const VOICED_CONFIDENCE = 0.5;
+export const FIT_PROBS = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+/** {meanMidi, loudness: {probs, db}} from an instrument's stats.json (see sounds_kit.tone_fit). */
+export function instrumentProfile(stats) {
+  return stats && stats.fit ? stats.fit : null;
+}
+
+function quantile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const pos = p * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Voice statistics over voiced frames: mean MIDI pitch and loudness quantiles at FIT_PROBS. */
+export function voiceProfile(f0Hz, confidence, loudnessDb) {
+  const midi = [];
+  const loud = [];
+  for (let t = 0; t < f0Hz.length; t++) {
+    if (confidence[t] >= VOICED_CONFIDENCE && f0Hz[t] > 0) {
+      midi.push(hzToMidi(f0Hz[t]));
+      loud.push(loudnessDb[t]);
+    }
+  }
+  if (midi.length === 0) return null;
+  loud.sort((a, b) => a - b);
+  return {
+    meanMidi: midi.reduce((a, b) => a + b, 0) / midi.length,
+    loudness: { probs: FIT_PROBS, db: FIT_PROBS.map((p) => quantile(loud, p)) },
+  };
+}
+
+/** Whole octaves to move the voice toward the instrument (+ a manual shift). */
+export function octaveShift(voice, instrument, manual = 0) {
+  if (!voice || !instrument) return manual;
+  return Math.round((instrument.meanMidi - voice.meanMidi) / 12) + manual;
+}
+
+/** Piecewise-linear map of loudness through matching quantiles; outside the range, shift by the edge offset. */
+export function mapLoudness(db, voiceQ, instQ) {
+  const n = voiceQ.length;
+  if (db <= voiceQ[0]) return db + (instQ[0] - voiceQ[0]);
+  if (db >= voiceQ[n - 1]) return db + (instQ[n - 1] - voiceQ[n - 1]);
+  for (let i = 1; i < n; i++) {
+    if (db <= voiceQ[i]) {
+      const span = voiceQ[i] - voiceQ[i - 1];
+      const w = span > 1e-9 ? (db - voiceQ[i - 1]) / span : 0;
+      return instQ[i - 1] + w * (instQ[i] - instQ[i - 1]);
+    }
+  }
+  return db;
+}
+
+/**
+ * Fitted features for the decoder: {f0Hz, loudnessDb, octaves}.
+ * autoFit=false applies only the manual octave shift.
+ */
+export function fitFeatures(features, stats, { autoFit = true, octaveShift: manual = 0 } = {}) {
+  const inst = instrumentProfile(stats);
+  const voice = autoFit ? voiceProfile(features.f0Hz, features.f0Confidence, features.loudnessDb) : null;
+  const octaves = autoFit ? octaveShift(voice, inst, manual) : manual;
+  const ratio = 2 ** octaves;
+  const f0Hz = Float64Array.from(features.f0Hz, (f) => f * ratio);
+  let loudnessDb = Float64Array.from(features.loudnessDb);
+  if (autoFit && voice && inst) {
+    const floor = -80;
+    // Sort both sides: quantiles must increase for the map to be monotonic.
+    const vq = [...voice.loudness.db];
+    const iq = [...inst.loudness.db];
+    loudnessDb = Float64Array.from(features.loudnessDb, (l) => (l <= floor ? l : Math.max(floor, mapLoudness(l, vq, iq))));
+  }
+  return { f0Hz, loudnessDb, octaves };
+}

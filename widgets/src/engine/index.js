@@ -1,0 +1,216 @@
+// The browser engine: audio -> features -> (fit to instrument) -> controls (TF.js decoder) -> synth -> audio.
+// Offline (a whole clip) and streaming (small blocks). Used by the widget and by the parity tests.
+import { tf, chooseBackend } from "./backends.js";
+import { verifyInstrumentFiles, loadDecoder, ModelFileError } from "./model_loader.js";
+import { computeFeatures, FeatureStream } from "../dsp/features.js";
+import { fillUnvoiced, scaleF0, scaleLoudness, harmonicAmplitudes } from "../dsp/controls.js";
+import { synthesize, SynthStream, applyReverb } from "../dsp/synth.js";
+import { fitFeatures, voiceProfile, octaveShift, instrumentProfile } from "../dsp/tone_fit.js";
+import conventions from "../conventions.json" with { type: "json" };
+
+export { ModelFileError, computeFeatures, tf };
+const HOP = conventions.hop_size;
+const SR = conventions.sample_rate;
+
+/** Choose a backend (webgl -> wasm -> cpu unless told) and return the engine. */
+export async function createEngine({ backend = "auto" } = {}) {
+  const chosen = await chooseBackend(backend);
+  return {
+    backend: chosen.backend,
+    notes: chosen.notes,
+    loadInstrument: (files) => loadInstrument(files),
+  };
+}
+
+export async function loadInstrument(files) {
+  const meta = verifyInstrumentFiles(files);
+  const decoder = await loadDecoder(files);
+  let reverbIr = null;
+  if (meta.synth.reverb) {
+    const bytes = files[meta.synth.reverb];
+    reverbIr = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  }
+  return new Instrument(meta, decoder, reverbIr);
+}
+
+function gainOf(db) {
+  return 10 ** (db / 20);
+}
+
+export class Instrument {
+  constructor(meta, decoder, reverbIr) {
+    this.meta = meta;
+    this.name = meta.name;
+    this.decoder = decoder;
+    this.reverbIr = reverbIr;
+    this.K = meta.synth.n_harmonics;
+    this.B = meta.synth.n_noise_bands;
+    this.receptiveField = meta.decoder.type === "cnn" ? 1 + meta.decoder.dilations.reduce((a, d) => a + (meta.decoder.kernel - 1) * d, 0) : null;
+    const strip = (n) => n.replace(/:0$/, "");
+    this.inputNames = [strip(meta.inputs.f0_scaled), strip(meta.inputs.loudness_scaled)];
+    this.outputNames = [meta.outputs.amplitude, meta.outputs.harmonic_distribution, meta.outputs.noise_magnitudes];
+  }
+
+  /** Decoder on per-frame inputs (f0 already filled/fitted, loudness fitted): {amplitude, harmonicDistribution, noiseMagnitudes}. */
+  decode(f0Hz, loudnessDb) {
+    const T = f0Hz.length;
+    const f0s = scaleF0(f0Hz);
+    const lds = scaleLoudness(loudnessDb);
+    // tidy disposes every intermediate; dataSync copies out before the outputs are freed.
+    return tf.tidy(() => {
+      const inputs = {
+        [this.inputNames[0]]: tf.tensor3d(f0s, [1, T, 1]),
+        [this.inputNames[1]]: tf.tensor3d(lds, [1, T, 1]),
+      };
+      const [amp, dist, noise] = this.decoder.execute(inputs, this.outputNames);
+      return {
+        amplitude: Float64Array.from(amp.dataSync()),
+        harmonicDistribution: Float64Array.from(dist.dataSync()),
+        noiseMagnitudes: Float64Array.from(noise.dataSync()),
+      };
+    });
+  }
+
+  /** Controls from features: fit (optional), fill unvoiced f0, decode. */
+  controlsFromFeatures(features, opts = {}) {
+    const fitted = fitFeatures(features, this.meta.stats, opts);
+    const f0Hz = fillUnvoiced(fitted.f0Hz, features.f0Confidence);
+    const decoded = this.decode(f0Hz, fitted.loudnessDb);
+    return { f0Hz, loudnessDb: fitted.loudnessDb, octaves: fitted.octaves, ...decoded, nHarmonics: this.K, nBands: this.B };
+  }
+
+  /** Render controls to audio with the float64 JS synth (+ reverb and gain). */
+  synthesizeControls(controls, { gainDb = 0, reverb = true, nSamples = null } = {}) {
+    let audio = synthesize(controls, { nSamples });
+    if (reverb && this.reverbIr) audio = applyReverb(audio, this.reverbIr);
+    const g = gainOf(gainDb);
+    return Float32Array.from(audio, (x) => x * g);
+  }
+
+  /** Offline: a whole clip at 16 kHz -> {audio (same length), features, controls}. */
+  async render(audio, opts = {}) {
+    const features = opts.features || computeFeatures(audio);
+    const controls = this.controlsFromFeatures(features, opts);
+    const out = this.synthesizeControls(controls, { ...opts, nSamples: audio.length });
+    return { audio: out, features, controls };
+  }
+
+  /**
+   * Streaming: process(block) returns a block of the same length, delayed by latencySamples.
+   * Features come from a FeatureStream; the CNN decoder sees its receptive field of past frames;
+   * the synth keeps its phase and noise position. Octave fitting follows a running voice profile,
+   * changed only between notes so a held note never jumps.
+   */
+  createStream(opts = {}) {
+    return new InstrumentStream(this, opts);
+  }
+
+  dispose() {
+    this.decoder.dispose();
+  }
+}
+
+class InstrumentStream {
+  constructor(instrument, { autoFit = true, octaveShift: manual = 0, gainDb = 0 } = {}) {
+    this.inst = instrument;
+    this.autoFit = autoFit;
+    this.manual = manual;
+    this.gain = gainOf(gainDb);
+    this.features = new FeatureStream();
+    this.synth = new SynthStream({ nHarmonics: instrument.K, nBands: instrument.B });
+    this.context = instrument.receptiveField ?? 256; // frames of history the decoder sees
+    this.hist = { f0: [], loud: [], conf: [] };
+    this.lastVoicedF0 = 0;
+    this.octaves = manual;
+    this.voiced = [];
+    this.profile = instrumentProfile(instrument.meta.stats);
+    this.pending = new Float32Array(0); // synthesized samples not yet returned
+    this.emitted = 0;
+    this.framesDecoded = 0;
+    // Input sample -> output sample: feature look-ahead + one frame of synth interpolation.
+    this.latencySamples = this.features.latencySamples + HOP;
+    this.latencyMs = (1000 * this.latencySamples) / SR;
+  }
+
+  setOptions({ octaveShift, gainDb, autoFit } = {}) {
+    if (octaveShift !== undefined) this.manual = octaveShift;
+    if (gainDb !== undefined) this.gain = gainOf(gainDb);
+    if (autoFit !== undefined) this.autoFit = autoFit;
+  }
+
+  _updateOctaves(f0, conf, loud) {
+    if (!this.autoFit) {
+      this.octaves = this.manual;
+      return;
+    }
+    if (conf >= 0.5 && f0 > 0) {
+      this.voiced.push([f0, conf, loud]);
+      if (this.voiced.length > SR / HOP * 8) this.voiced.shift(); // last ~8 s of voiced frames
+      return;
+    }
+    const cols = [0, 1, 2].map((i) => this.voiced.map((v) => v[i]));
+    const voice = voiceProfile(cols[0], cols[1], cols[2]);
+    this.octaves = octaveShift(voice, this.profile, this.manual);
+  }
+
+  /** Push input samples; returns exactly block.length output samples (silence until primed). */
+  process(block) {
+    const frames = this.features.push(block);
+    const n = frames.f0Hz.length;
+    const out = new Float32Array(block.length);
+    if (n > 0) {
+      const h = this.hist;
+      for (let i = 0; i < n; i++) {
+        this._updateOctaves(frames.f0Hz[i], frames.f0Confidence[i], frames.loudnessDb[i]);
+        const voiced = frames.f0Confidence[i] >= 0.5 && frames.f0Hz[i] > 0;
+        if (voiced) this.lastVoicedF0 = frames.f0Hz[i];
+        // Causal fill: hold the last voiced f0 (the offline fill may look ahead; a stream cannot).
+        const f0 = (voiced ? frames.f0Hz[i] : this.lastVoicedF0 || 220) * 2 ** this.octaves;
+        let loud = frames.loudnessDb[i];
+        if (this.autoFit && this.profile && this.voiced.length > 50) {
+          const cols = [0, 1, 2].map((k) => this.voiced.map((v) => v[k]));
+          const voice = voiceProfile(cols[0], cols[1], cols[2]);
+          if (voice && loud > -80) {
+            const shift = this.profile.loudness.db[2] - voice.loudness.db[2]; // medians
+            loud = Math.max(-80, loud + shift);
+          }
+        }
+        h.f0.push(f0);
+        h.loud.push(loud);
+      }
+      const keep = this.context + n;
+      if (h.f0.length > keep) {
+        h.f0.splice(0, h.f0.length - keep);
+        h.loud.splice(0, h.loud.length - keep);
+      }
+      const dec = this.inst.decode(Float64Array.from(h.f0), Float64Array.from(h.loud));
+      const T = h.f0.length;
+      const K = this.inst.K;
+      const B = this.inst.B;
+      const amps = harmonicAmplitudes(
+        Float64Array.from(h.f0.slice(T - n)),
+        dec.amplitude.subarray(T - n),
+        dec.harmonicDistribution.subarray((T - n) * K),
+        K,
+      );
+      const synthOut = new Float64Array(n * HOP);
+      let written = 0;
+      for (let i = 0; i < n; i++) {
+        const t = T - n + i;
+        written += this.synth.pushFrame(h.f0[t], amps.subarray(i * K, (i + 1) * K), dec.noiseMagnitudes.subarray(t * B, (t + 1) * B), synthOut, written);
+      }
+      const merged = new Float32Array(this.pending.length + written);
+      merged.set(this.pending);
+      for (let i = 0; i < written; i++) merged[this.pending.length + i] = synthOut[i] * this.gain;
+      this.pending = merged;
+    }
+    // Output starts once latencySamples of input have gone by, so the delay is exactly constant.
+    this.emitted += block.length;
+    const start = Math.max(0, block.length - Math.max(0, this.emitted - this.latencySamples));
+    const avail = Math.min(block.length - start, this.pending.length);
+    out.set(this.pending.subarray(0, avail), start);
+    this.pending = this.pending.slice(avail);
+    this.underruns = (this.underruns || 0) + (avail < block.length - start ? 1 : 0);
+    return out;
+  }
+}
