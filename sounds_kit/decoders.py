@@ -118,7 +118,7 @@ def _classes():
             from .tf_synth import exp_sigmoid
 
             cfg = self.config
-            out = exp_sigmoid(tf.einsum("btc,co->bto", h, self.head_w) + self.head_b)
+            out = exp_sigmoid(dense(h, self.head_w) + self.head_b)
             return {
                 "amplitude": out[..., :1],
                 "harmonic_distribution": out[..., 1 : 1 + cfg.n_harmonics],
@@ -130,6 +130,12 @@ def _classes():
             spec = [tf.TensorSpec([None, None, 1], tf.float32, name=n) for n in INPUT_NAMES]
             fn = tf.function(lambda f0_scaled, loudness_scaled: self(f0_scaled, loudness_scaled))
             return fn.get_concrete_function(*spec)
+
+    def dense(x, w):
+        # [B, T, C] x [C, O] as a reshape + MatMul: every TF.js backend has MatMul (wasm has no Einsum).
+        shape = tf.shape(x)
+        y = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), w)
+        return tf.reshape(y, tf.concat([shape[:-1], [w.shape[-1]]], axis=0))
 
     def layer_norm(h, gain, bias):
         mean, var = tf.nn.moments(h, axes=[-1], keepdims=True)
@@ -163,7 +169,7 @@ def _classes():
 
         def __call__(self, f0_scaled, loudness_scaled):
             x = tf.concat([f0_scaled, loudness_scaled], axis=-1)
-            h = tf.einsum("btc,co->bto", x, self.in_w) + self.in_b
+            h = dense(x, self.in_w) + self.in_b
             k = self.config.kernel
             for i, d in enumerate(self.config.dilations):
                 y = tf.nn.leaky_relu(layer_norm(h, self.norm_g[i], self.norm_b[i]))
@@ -196,8 +202,8 @@ def _classes():
         def __call__(self, f0_scaled, loudness_scaled):
             w = self.config.width
             x = tf.concat([f0_scaled, loudness_scaled], axis=-1)
-            x = tf.nn.leaky_relu(tf.einsum("btc,co->bto", x, self.in_w) + self.in_b)
-            gx = tf.einsum("btc,co->bto", x, self.gru_x) + self.gru_b  # input part of all gates at once
+            x = tf.nn.leaky_relu(dense(x, self.in_w) + self.in_b)
+            gx = dense(x, self.gru_x) + self.gru_b  # input part of all gates at once
 
             def step(h, g):
                 gh = tf.matmul(h, self.gru_h)
@@ -210,7 +216,7 @@ def _classes():
             hs = tf.scan(step, tf.transpose(gx, [1, 0, 2]), initializer=h0)
             h = tf.transpose(hs, [1, 0, 2])
             for mw, mb in zip(self.mlp_w, self.mlp_b, strict=False):
-                h = tf.nn.leaky_relu(tf.einsum("btc,co->bto", h, mw) + mb)
+                h = tf.nn.leaky_relu(dense(h, mw) + mb)
             return self._heads(h)
 
     return CnnDecoder, GruDecoder

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from jupyter_browser import (
     open_browser,
     require_browser,

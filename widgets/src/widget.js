@@ -36,3 +36,6 @@ export default {
     return view(ctx);
   },
 };
+
+// The engine, for pages and tests that drive it without a widget (same bundle, same code).
+export * as engine from "./engine/index.js";

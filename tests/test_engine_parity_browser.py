@@ -1,0 +1,93 @@
+"""Python and the browser engine give the same features and the same audio, on every TF.js backend.
+
+The same input goes through ``sounds_kit`` (numpy features, TF decoder, numpy synth) and through the
+bundled JS engine in Debian chromium (JS features, TF.js decoder, JS synth). The noise table is seeded
+identically in both, so the outputs must agree sample by sample.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+
+from jupyter_browser import require_browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def sung_like(seconds: float = 3.0, sr: int = 16000) -> np.ndarray:
+    """A voice-like test signal: glide, vibrato, a rest, harmonics with a falling spectrum."""
+    t = np.arange(int(seconds * sr)) / sr
+    f0 = 196.0 * 2 ** (np.clip(t - 0.3, 0, 0.4) / 0.4 * 5 / 12) * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 5.5 * t))
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    tone = sum(0.25 / k * np.sin(k * phase) for k in range(1, 12))
+    env = np.clip(np.minimum(t / 0.05, (seconds - t) / 0.05), 0, 1)
+    env[(t > 1.6) & (t < 1.9)] = 0.0  # a rest: unvoiced frames in the middle
+    rng = np.random.default_rng(0)
+    return ((tone * env) + 0.002 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def instrument_dir(tmp_path_factory):
+    import tensorflow as tf
+
+    from sounds_kit.decoders import DecoderConfig, build_decoder
+    from sounds_kit.export import export_decoder
+
+    cfg = DecoderConfig(width=32, depth=4, n_harmonics=32, n_noise_bands=16)
+    decoder = build_decoder(cfg, seed=3)
+    decoder.head_b.assign(decoder.head_b + np.r_[1.5, np.zeros(cfg.n_harmonics + cfg.n_noise_bands)].astype("f4"))
+    decoder(tf.zeros([1, 4, 1]), tf.zeros([1, 4, 1]))
+    stats = {"fit": {"meanMidi": 67.0, "loudness": {"probs": [0.05, 0.25, 0.5, 0.75, 0.95],
+                                                    "db": [-50.0, -35.0, -28.0, -22.0, -15.0]}}}  # fmt: skip
+    return export_decoder(decoder, cfg, tmp_path_factory.mktemp("inst") / "parity", name="parity", stats=stats)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    require_browser()
+    from engine_page import EnginePage
+
+    p = EnginePage(tmp_path_factory.mktemp("profile"))
+    yield p
+    p.close()
+
+
+def snr_db(ref: np.ndarray, got: np.ndarray) -> float:
+    return float(10 * np.log10(np.sum(ref**2) / max(np.sum((ref - got) ** 2), 1e-30)))
+
+
+@pytest.mark.parametrize("backend", ["webgl", "wasm", "cpu"])
+def test_browser_engine_matches_python(page, instrument_dir, backend):
+    from engine_page import RENDER_JS, instrument_payload
+    from sounds_kit.export import browser_files
+    from sounds_kit.features import compute_features
+    from sounds_kit.instrument import load_instrument
+
+    audio = sung_like()
+    inst = load_instrument(instrument_dir)
+    feats = compute_features(audio)
+    expected = inst.transfer(audio, features=feats)
+
+    got = page.evaluate(
+        RENDER_JS,
+        {
+            "backend": backend,
+            "files": instrument_payload(browser_files(instrument_dir)),
+            "audio": base64.b64encode(audio.tobytes()).decode(),
+            "opts": {},
+        },
+    )
+    assert got["backend"] == backend, got["notes"]
+
+    voiced = feats["f0_confidence"] > 0.5
+    assert voiced.sum() > 100
+    cents = 1200 * np.abs(np.log2(np.asarray(got["f0Hz"])[voiced] / feats["f0_hz"][voiced]))
+    assert np.max(cents) < 1.0, f"f0 differs by up to {np.max(cents):.3f} cents"
+    assert np.max(np.abs(np.asarray(got["loudnessDb"]) - feats["loudness_db"])) < 0.1
+    out = np.asarray(got["audio"], np.float32)
+    assert out.shape == expected.shape
+    assert np.max(np.abs(expected)) > 1e-3  # the comparison is not between two silences
+    assert snr_db(expected, out) >= 40.0, f"{backend}: SNR {snr_db(expected, out):.1f} dB"
