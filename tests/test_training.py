@@ -1,0 +1,141 @@
+"""Training: the loss falls in both stages, a killed run resumes, a finished run extends, inference loads it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from synthetic_instrument import toy_examples  # noqa: E402
+
+from sounds_kit.decoders import DecoderConfig  # noqa: E402
+from sounds_kit.trainer import TrainConfig, train  # noqa: E402
+
+TINY = DecoderConfig(type="cnn", width=16, depth=3, n_harmonics=30, n_noise_bands=16)
+HERE = Path(__file__).parent
+
+
+def mean_loss(history, stage, which):
+    rows = [h["loss"] for h in history if h["stage"] == stage]
+    return float(np.mean(rows[:5] if which == "first" else rows[-5:]))
+
+
+def test_loss_falls_in_both_stages_and_the_run_dir_is_complete(tmp_path):
+    examples = toy_examples(16, seconds=4.0)  # ~1 minute of audio
+    config = TrainConfig(
+        decoder=TINY,
+        steps=90,
+        pretrain_fraction=0.6,
+        batch_size=8,
+        learning_rate=3e-3,
+        stage2_batch_size=4,
+        stage2_learning_rate=1e-3,
+        crop_seconds=0.5,
+        checkpoint_seconds=1e9,
+    )
+    summary = train(examples, tmp_path, config, progress=False)
+    assert summary["step"] == 90 and summary["stage"] == 2 and summary["resumed_from"] == 0
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert [h["step"] for h in history] == list(range(1, 91))
+    assert mean_loss(history, 1, "last") < 0.6 * mean_loss(history, 1, "first")
+    assert mean_loss(history, 2, "last") < mean_loss(history, 2, "first")
+    for name in (
+        "config.json",
+        "loss.png",
+        "analysis_cache.npz",
+        "examples/0_target.wav",
+        "examples/0_resynthesis.wav",
+    ):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert json.loads((tmp_path / "config.json").read_text())["decoder"] == TINY.to_dict()
+
+    from sounds_kit.inference import load_run, resynthesize
+
+    run = load_run(tmp_path)
+    assert run.step == 90
+    audio = resynthesize(run, {k: examples[0][k] for k in ("f0_hz", "f0_confidence", "loudness_db")})
+    assert audio.shape == (examples[0]["audio"].size,) and np.all(np.isfinite(audio))
+    assert 0.1 < np.std(audio) / np.std(examples[0]["audio"]) < 10.0  # a trained level, not silence
+
+
+KILL_SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+from synthetic_instrument import toy_examples
+from sounds_kit.decoders import DecoderConfig
+from sounds_kit.trainer import TrainConfig, train
+config = TrainConfig(decoder=DecoderConfig(**{decoder!r}), steps=1_000_000, pretrain_fraction=1.0,
+                     batch_size=4, checkpoint_steps=3, checkpoint_seconds=1e9, jit=False)
+train(toy_examples(4, seconds=1.0), {run_dir!r}, config, progress=False)
+"""
+
+
+def latest_checkpoint_step(run_dir: Path) -> int:
+    index = run_dir / "ckpt" / "checkpoint"
+    if not index.exists():
+        return 0
+    first = index.read_text().splitlines()[0]  # model_checkpoint_path: "ckpt-N"
+    return int(first.split("-")[-1].strip('"'))
+
+
+def test_kill_9_then_rerun_resumes_and_a_finished_run_extends(tmp_path):
+    script = KILL_SCRIPT.format(here=str(HERE), decoder=TINY.to_dict(), run_dir=str(tmp_path))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while latest_checkpoint_step(tmp_path) < 9:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the training subprocess never checkpointed"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)  # mid-run, possibly mid-checkpoint
+        proc.wait()
+    saved = latest_checkpoint_step(tmp_path)
+    assert saved >= 9
+
+    config = TrainConfig(
+        decoder=TINY, steps=saved + 4, pretrain_fraction=1.0, batch_size=4, checkpoint_seconds=1e9, jit=False
+    )
+    summary = train(toy_examples(4, seconds=1.0), tmp_path, config, progress=False)
+    assert summary["resumed_from"] == saved and summary["step"] == saved + 4 and summary["steps_this_session"] == 4
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert [h["step"] for h in history] == list(range(1, saved + 5))  # no gap, no duplicate
+
+    config.steps = saved + 6  # a finished run is extended by asking for more
+    summary = train(toy_examples(4, seconds=1.0), tmp_path, config, progress=False)
+    assert summary["resumed_from"] == saved + 4 and summary["step"] == saved + 6
+
+
+def test_resuming_with_another_model_is_refused(tmp_path):
+    from sounds_kit.errors import UserFacingError
+    from sounds_kit.trainer import _resolve_config
+
+    _resolve_config(tmp_path, TrainConfig(decoder=TINY, steps=1))
+    with pytest.raises(UserFacingError):
+        _resolve_config(tmp_path, TrainConfig(decoder=DecoderConfig(width=99), steps=1))
+
+
+def test_cli_keeps_the_stored_model_and_applies_given_flags(tmp_path):
+    from sounds_kit.commands.train import add_arguments, decoder_config
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args([str(tmp_path), "-o", str(tmp_path / "run"), "--steps", "5"])
+    assert decoder_config(args, tmp_path / "run") == DecoderConfig()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps({"decoder": TINY.to_dict()}))
+    assert decoder_config(args, tmp_path / "run") == TINY
+    args = parser.parse_args([str(tmp_path), "-o", str(tmp_path / "run"), "--decoder", "gru", "--depth", "2"])
+    config = decoder_config(args, tmp_path / "run")
+    assert config.type == "gru" and config.depth == 2 and config.width == TINY.width
