@@ -67,3 +67,12 @@ def fit_features(features: dict, stats: dict | None, auto_fit: bool = True, manu
         mapped = np.maximum(LOUDNESS_FLOOR_DB, map_loudness(loud, voice["loudness"]["db"], inst["loudness"]["db"]))
         loud = np.where(loud <= LOUDNESS_FLOOR_DB, loud, mapped)
     return {"f0_hz": f0, "loudness_db": loud, "octaves": octaves}
+
+
+def fit_profile_from_dataset_stats(stats: dict) -> dict | None:
+    """The instrument's fit profile from a dataset's stats.json (None when it has no voiced frames)."""
+    if not stats:
+        return None
+    if "fit" in stats:
+        return stats["fit"]
+    return None

@@ -91,3 +91,40 @@ def test_browser_engine_matches_python(page, instrument_dir, backend):
     assert out.shape == expected.shape
     assert np.max(np.abs(expected)) > 1e-3  # the comparison is not between two silences
     assert snr_db(expected, out) >= 40.0, f"{backend}: SNR {snr_db(expected, out):.1f} dB"
+
+
+def test_float16_webgl_textures_keep_phase_over_a_minute(instrument_dir, tmp_path):
+    """WEBGL_FORCE_F16_TEXTURES: the decoder runs in half precision, the phase stays float64 JS."""
+    require_browser()
+    from engine_page import RENDER_JS, EnginePage, instrument_payload
+
+    from sounds_kit.export import browser_files
+    from sounds_kit.features import compute_features
+    from sounds_kit.instrument import load_instrument
+
+    sr, seconds = 16000, 60
+    t = np.arange(sr * seconds) / sr
+    f0 = 220.0 * 2 ** (0.2 / 12 * np.sin(2 * np.pi * 5 * t))
+    audio = (0.3 * sum(np.sin(k * 2 * np.pi * np.cumsum(f0) / sr) / k for k in range(1, 6))).astype(np.float32)
+    inst = load_instrument(instrument_dir)
+    feats = compute_features(audio)
+    expected = inst.transfer(audio, features=feats)
+
+    page = EnginePage(tmp_path / "profile")
+    try:
+        got = page.evaluate(
+            RENDER_JS,
+            {"backend": "webgl", "f16": True, "files": instrument_payload(browser_files(instrument_dir)),
+             "audio": base64.b64encode(audio.tobytes()).decode(), "opts": {}},
+        )  # fmt: skip
+        f16 = page.evaluate("() => sk.tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED') === false || "
+                            "sk.tf.env().getBool('WEBGL_FORCE_F16_TEXTURES')")  # fmt: skip
+    finally:
+        page.close()
+    assert got["backend"] == "webgl" and f16
+    out = np.asarray(got["audio"], np.float32)
+    first, last = slice(sr, 6 * sr), slice(len(out) - 5 * sr, len(out))
+    snr_first, snr_last = snr_db(expected[first], out[first]), snr_db(expected[last], out[last])
+    # Half-precision controls cost some SNR, but a drifting phase would collapse it by the end.
+    assert snr_first > 25.0 and snr_last > 25.0, (snr_first, snr_last)
+    assert abs(snr_first - snr_last) < 6.0, (snr_first, snr_last)

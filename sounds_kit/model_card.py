@@ -1,0 +1,73 @@
+"""Model cards: what an exported instrument is, what it was trained on, how well and how big."""
+
+from __future__ import annotations
+
+import json
+
+
+def _fmt_metrics(metrics: dict | None) -> str:
+    if not metrics:
+        return "Not evaluated yet: run `sounds-kit evaluate MODEL_DIR AUDIO... --json`."
+    rows = ["| metric | value |", "| --- | --- |"]
+    for key, value in metrics.items():
+        rows.append(f"| {key} | {value:.3g} |" if isinstance(value, (int, float)) else f"| {key} | {value} |")
+    return "\n".join(rows)
+
+
+def render_card(
+    *,
+    name: str,
+    decoder: dict,
+    parameters: int,
+    download_bytes: int,
+    quantization: str,
+    data: dict | None = None,
+    metrics: dict | None = None,
+    training: dict | None = None,
+) -> str:
+    """Markdown model card for an exported instrument."""
+    data = data or {}
+    origin = data.get("origin", "unknown (pass the dataset's manifest to the export to record it)")
+    lines = [
+        f"# {name}",
+        "",
+        "A sounds-kit DDSP instrument: a small causal decoder drives a harmonic + filtered-noise synthesizer.",
+        "It runs in the browser (TF.js decoder, float64 JS synth) and in Python (`sounds_kit.load_instrument`).",
+        "",
+        "## Data",
+        "",
+        f"- Origin: {origin}",
+    ]
+    for key in ("minutes", "files", "soundfont", "program"):
+        if key in data:
+            lines.append(f"- {key.capitalize()}: {data[key]}")
+    lines += [
+        "",
+        "## Model",
+        "",
+        f"- Decoder: `{json.dumps(decoder)}`",
+        f"- Parameters: {parameters:,}",
+        f"- Download (what the browser loads: model.json, weights, metadata): {download_bytes / 1024:.1f} KB "
+        f"({quantization} weights)",
+    ]
+    if training:
+        lines.append(f"- Training: {json.dumps(training)}")
+    lines += [
+        "",
+        "## Metrics",
+        "",
+        _fmt_metrics(metrics),
+        "",
+        "## Known limits",
+        "",
+        "- Monophonic only: it follows one pitch at a time.",
+        "- It plays what the decoder learned from its data; outside the data's pitch and loudness range it",
+        "  extrapolates (auto-fit moves a voice into range by whole octaves and a loudness map).",
+        "- Consonants and breath in a voice come out as noise bursts; unvoiced frames hold the last pitch.",
+    ]
+    if "soundfont" in str(origin).lower() or data.get("soundfont"):
+        lines.append(
+            "- Trained on sampled soundfont renders (General MIDI), not on recordings of a player: the timbre"
+            " is that of the samples, including their loop points and sample-zone jumps."
+        )
+    return "\n".join(lines) + "\n"
