@@ -97,7 +97,6 @@ def test_float16_webgl_textures_keep_phase_over_a_minute(instrument_dir, tmp_pat
     """WEBGL_FORCE_F16_TEXTURES: the decoder runs in half precision, the phase stays float64 JS."""
     require_browser()
     from engine_page import RENDER_JS, EnginePage, instrument_payload
-
     from sounds_kit.export import browser_files
     from sounds_kit.features import compute_features
     from sounds_kit.instrument import load_instrument

@@ -19,11 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..decoders import parameter_count
     from ..errors import ModelFileError
     from ..export import download_bytes, export_decoder
     from ..inference import load_run
     from ..model_card import render_card
-    from ..decoders import parameter_count
     from ..tone_fit import fit_profile_from_dataset_stats
 
     run_dir, out = Path(args.run_dir), Path(args.output)
