@@ -138,8 +138,13 @@ def render_passages(recipe: InstrumentRecipe, passages: list[Passage], progress:
 
     out: list[np.ndarray] = [np.zeros(0, np.float32)] * len(passages)
     batches = _batches(passages)
-    bar = tqdm(total=sum(p.end_s + TAIL_S for p in passages), unit="s", desc=f"render {recipe.name}",
-               disable=not progress, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]")
+    bar = tqdm(
+        total=sum(p.end_s + TAIL_S for p in passages),
+        unit="s",
+        desc=f"render {recipe.name}",
+        disable=not progress,
+        bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]",
+    )
     for batch in batches:
         offsets, t = [], 0.0
         for i in batch:
@@ -173,11 +178,10 @@ def _passage_json(p: Passage, file: str, audio: np.ndarray, gain: float) -> dict
         "source": p.source,
         "duration_s": round(len(audio) / SAMPLE_RATE, 4),
         "gain": round(gain, 4),
-        "notes": [{"start_s": n.start_s, "dur_s": n.dur_s, "pitch": n.pitch, "velocity": n.velocity}
-                  for n in p.notes],
+        "notes": [{"start_s": n.start_s, "dur_s": n.dur_s, "pitch": n.pitch, "velocity": n.velocity} for n in p.notes],
         "bends": [[t, v] for t, v in p.bends],
         "expression": [[t, v] for t, v in p.expression],
-    }  # fmt: skip
+    }
 
 
 def render_demo_data(
@@ -221,11 +225,24 @@ def render_demo_data(
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
         raise UserFacingError(f"{out_dir} is not empty; choose another folder or pass --overwrite")
     soundfont = find_soundfont(recipe.soundfont)
-    passages = compose(recipe.name, recipe.sa, recipe.low, recipe.high, minutes * 60.0, seed=seed,
-                       file_seconds=file_seconds, style=recipe.style, source=source, tail_s=TAIL_S)  # fmt: skip
+    passages = compose(
+        recipe.name,
+        recipe.sa,
+        recipe.low,
+        recipe.high,
+        minutes * 60.0,
+        seed=seed,
+        file_seconds=file_seconds,
+        style=recipe.style,
+        source=source,
+        tail_s=TAIL_S,
+    )
     audios = render_passages(recipe, passages, progress=progress)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
     try:
         files = []
         for i, (p, audio) in enumerate(zip(passages, audios, strict=True)):

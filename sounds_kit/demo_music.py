@@ -165,9 +165,7 @@ def _scale_pitches(swaras: Sequence[int], sa: int, low: int, high: int) -> np.nd
     return np.array([p for p in range(low, high + 1) if (p - sa) % 12 in classes])
 
 
-def _walk(
-    rng: np.random.Generator, raga: Raga, sa: int, low: int, high: int, start: int, n: int
-) -> list[int]:
+def _walk(rng: np.random.Generator, raga: Raga, sa: int, low: int, high: int, start: int, n: int) -> list[int]:
     """n pitches moving stepwise (aroha going up, avaroha going down) with a pull to the middle."""
     up, down = _scale_pitches(raga.aroha, sa, low, high), _scale_pitches(raga.avaroha, sa, low, high)
     mid = (low + high) / 2
@@ -222,9 +220,7 @@ def _add_note(
     vals = np.round(expr).astype(int)
     keep = np.ones(len(vals), bool)
     keep[1:] = np.diff(vals) != 0
-    passage.expression += [
-        (round(start + float(ti), 4), int(v)) for ti, v in zip(te[keep], vals[keep], strict=True)
-    ]
+    passage.expression += [(round(start + float(ti), 4), int(v)) for ti, v in zip(te[keep], vals[keep], strict=True)]
 
 
 def raga_passage(
@@ -349,8 +345,9 @@ def sounding_midi(
     a bend holds its value until the next one, as a MIDI synth does.
     """
     times_s = np.asarray(times_s, dtype=np.float64)
-    rows = [(n["start_s"], n["dur_s"], n["pitch"]) if isinstance(n, dict) else (n.start_s, n.dur_s, n.pitch)
-            for n in notes]  # fmt: skip
+    rows = [
+        (n["start_s"], n["dur_s"], n["pitch"]) if isinstance(n, dict) else (n.start_s, n.dur_s, n.pitch) for n in notes
+    ]
     out = np.full(times_s.shape, np.nan)
     if not rows:
         return out

@@ -84,18 +84,10 @@ def fluidsynth_path() -> str:
 
 
 def _run_fluidsynth(midi_paths: Sequence[Path], soundfont: Path, wav_path: Path, gain: float) -> None:
-    cmd = [
-        fluidsynth_path(), "-ni", "-q",
-        "-C", "0", "-R", "0",  # dry sound: no chorus, no reverb
-        "-g", str(gain),
-        "-r", str(RENDER_RATE),
-        "-O", "float",  # float output cannot clip; the caller decides the level
-        "-T", "wav",
-        "-o", "synth.cpu-cores=1",
-        "-F", str(wav_path),
-        str(soundfont),
-        *map(str, midi_paths),
-    ]  # fmt: skip
+    # -C 0 -R 0: dry sound, no chorus or reverb; float output cannot clip (the caller sets the level)
+    opts = ["-ni", "-q", "-C", "0", "-R", "0", "-g", str(gain), "-r", str(RENDER_RATE), "-O", "float"]
+    opts += ["-T", "wav", "-o", "synth.cpu-cores=1", "-F", str(wav_path)]
+    cmd = [fluidsynth_path(), *opts, str(soundfont), *map(str, midi_paths)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not wav_path.exists():
         detail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]

@@ -87,9 +87,7 @@ def _check(track: Track) -> None:
     if not 0 <= track.program <= 127:
         raise UserFacingError(f"MIDI program must be 0-127, got {track.program}")
     if not 1 <= track.bend_range <= MAX_BEND_RANGE:
-        raise UserFacingError(
-            f"pitch-bend range must be 1-{MAX_BEND_RANGE} semitones, got {track.bend_range}"
-        )
+        raise UserFacingError(f"pitch-bend range must be 1-{MAX_BEND_RANGE} semitones, got {track.bend_range}")
     for n in track.notes:
         if not 0 <= n.pitch <= 127:
             raise UserFacingError(f"MIDI pitch must be 0-127, got {n.pitch}")

@@ -1,0 +1,73 @@
+"""``sounds-kit prepare``: recordings -> a training set (TFRecords, stats.json, manifest.json) with Apache Beam.
+
+Options this command does not know are handed to Beam unchanged, so the same command runs on
+the embedded DirectRunner (default) or elsewhere, e.g.
+``--direct_running_mode=multi_processing --direct_num_workers=2`` or ``--runner=FlinkRunner ...``.
+Give Beam options as ``--name=value``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files, folders or globs (wav/flac/ogg/mp3)")
+    parser.add_argument("-o", "--output", required=True, metavar="DATASET_DIR", help="the dataset folder")
+    parser.add_argument(
+        "--example-seconds", type=float, default=None, help="length of one training example (default 4)"
+    )
+    parser.add_argument(
+        "--hop-seconds", type=float, default=None, help="hop between examples cut from one recording (default 1)"
+    )
+    parser.add_argument(
+        "--eval-fraction", type=float, default=None, help="share of ~60 s source segments held out (default 0.1)"
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true", help="add only the inputs not yet in DATASET_DIR")
+    mode.add_argument("--overwrite", action="store_true", help="rebuild DATASET_DIR from scratch")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or per-file messages")
+    parser.epilog = "Any other --name=value options are Apache Beam pipeline options (e.g. --runner=...)."
+    _pass_unknown_options_to_beam(parser)
+
+
+def _pass_unknown_options_to_beam(parser: argparse.ArgumentParser) -> None:
+    # The top-level parser rejects options a subcommand leaves over; keep them as args.beam_args
+    # instead, so that standard Beam PipelineOptions reach the pipeline unchanged.
+    parse_known = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        namespace, rest = parse_known(args, namespace)
+        namespace.beam_args = list(getattr(namespace, "beam_args", None) or []) + list(rest)
+        return namespace, []
+
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+
+
+def run(args: argparse.Namespace) -> int:
+    from sounds_kit.errors import UserFacingError
+    from sounds_kit.prepare_pipeline import prepare
+
+    beam_args = list(getattr(args, "beam_args", []) or [])
+    stray = [a for a in beam_args if not a.startswith("--")]
+    if stray:
+        raise UserFacingError(
+            f"unexpected argument(s) {' '.join(stray)}: put the inputs first and give Beam options as --name=value"
+        )
+    manifest = prepare(
+        args.inputs,
+        args.output,
+        example_seconds=args.example_seconds,
+        hop_seconds=args.hop_seconds,
+        eval_fraction=args.eval_fraction,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        beam_args=beam_args,
+        progress=not args.quiet,
+        quiet=args.quiet,
+    )
+    print(
+        f"{args.output}: {manifest['examples']['train']} train and {manifest['examples']['eval']} eval examples "
+        f"from {len(manifest['inputs'])} inputs; {len(manifest['bad_files'])} bad input(s)"
+    )
+    return 0
