@@ -495,6 +495,8 @@ def prepare(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     run = manifest["runs"][-1]
+    if settings.eval_fraction > 0 and not manifest["examples"]["eval"]:
+        _report("note: the eval split is empty (too few ~60 s source segments to hold one out)", quiet)
     _report(
         f"{dataset_dir}: +{run['examples']['train']} train / +{run['examples']['eval']} eval examples "
         f"from {run['inputs_ok']} files ({run['seconds']:.0f} s of audio) in {time.perf_counter() - t_start:.1f} s; "

@@ -49,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
     from sounds_kit.prepare_pipeline import prepare
 
     beam_args = list(getattr(args, "beam_args", []) or [])
-    stray = [a for a in beam_args if not a.startswith("--")]
+    # a bare word is fine only as the value of the Beam option before it ("--runner FlinkRunner")
+    stray = [
+        a
+        for i, a in enumerate(beam_args)
+        if not a.startswith("-") and (i == 0 or not beam_args[i - 1].startswith("--") or "=" in beam_args[i - 1])
+    ]
     if stray:
         raise UserFacingError(
             f"unexpected argument(s) {' '.join(stray)}: put the inputs first and give Beam options as --name=value"
