@@ -30,11 +30,15 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .conventions import HOP_SIZE, SAMPLE_RATE, n_frames
 from .errors import UserFacingError
+
+if TYPE_CHECKING:  # annotations only: TensorFlow loads when a reader runs
+    import tensorflow as tf
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
@@ -295,7 +299,7 @@ def load_dataset(
     shuffle: bool = False,
     seed: int = 0,
     with_metadata: bool = False,
-):
+) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of dicts: ``audio`` float32 [example_samples] and ``f0_hz``,
     ``f0_confidence``, ``loudness_db`` float32 [n_frames(example_samples)].
 

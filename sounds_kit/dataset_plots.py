@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _centres(h: dict) -> np.ndarray:
@@ -19,7 +23,7 @@ def _regroup(h: dict, factor: int) -> tuple[np.ndarray, np.ndarray]:
     return counts, edges
 
 
-def plot_dataset_stats(dataset_dir: str | Path, title: str | None = None):
+def plot_dataset_stats(dataset_dir: str | Path, title: str | None = None) -> Figure:
     """Histograms of pitch (MIDI, with note names) and A-weighted loudness over voiced frames.
 
     Returns a matplotlib Figure (two axes) built from the dataset's stats.json.
