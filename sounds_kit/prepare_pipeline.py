@@ -34,7 +34,13 @@ import numpy as np
 
 from . import dataset as ds
 from .audio_io import AUDIO_EXTENSIONS, audio_info, resample, to_mono
-from .conventions import HOP_SIZE, SAMPLE_RATE, VOICED_LOUDNESS_DB
+from .conventions import (
+    DEFAULT_EXAMPLE_HOP_SECONDS,
+    DEFAULT_EXAMPLE_SECONDS,
+    HOP_SIZE,
+    SAMPLE_RATE,
+    VOICED_LOUDNESS_DB,
+)
 from .errors import AudioError, UserFacingError
 
 SEGMENT_SECONDS = 60
@@ -46,8 +52,8 @@ SILENT_PEAK = 1e-5  # the same -100 dBFS cut as audio_io.check_audio
 class Settings:
     """How examples are cut; stored in the manifest and checked on --resume."""
 
-    example_seconds: float = 4.0
-    hop_seconds: float = 1.0
+    example_seconds: float = DEFAULT_EXAMPLE_SECONDS
+    hop_seconds: float = DEFAULT_EXAMPLE_HOP_SECONDS
     eval_fraction: float = 0.1
     segment_seconds: int = SEGMENT_SECONDS
     context_seconds: int = CONTEXT_SECONDS
