@@ -16,9 +16,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from engine_page import RENDER_JS, STREAM_JS, EnginePage, instrument_payload  # noqa: E402
 from test_engine_parity_browser import sung_like  # noqa: E402
 
+from engine_page import RENDER_JS, STREAM_JS, EnginePage, instrument_payload  # noqa: E402
 from sounds_kit.export import browser_files, download_bytes  # noqa: E402
 
 
@@ -54,14 +54,18 @@ def main() -> None:
                 page.evaluate(RENDER_JS, args)  # warm-up: shader compilation, wasm instantiation
                 runs = [page.evaluate(RENDER_JS, args)["ms"] for _ in range(3)]
                 ms = float(np.median(runs))
-                print(f"offline render {seconds:.0f} s on {backend:5s}: {ms:7.0f} ms = {seconds * 1000 / ms:5.1f}x real time")
+                speed = seconds * 1000 / ms
+                print(f"offline render {seconds:.0f} s on {backend:5s}: {ms:7.0f} ms = {speed:5.1f}x real time")
             for backend in ("wasm", "webgl"):
                 for block in (128, 256, 512):
                     r = page.evaluate(STREAM_JS, {"backend": backend, "files": files, "audio": b64,
                                                   "block": block, "repeat": 1})  # fmt: skip
                     rt = seconds * 1000 / r["ms"]
-                    print(f"stream {backend:5s} block {block:3d}: {rt:5.1f}x real time, worst block {r['worstBlockMs']:.1f} ms "
-                          f"(budget {block / 16:.0f} ms), algorithmic latency {r['latencyMs']:.1f} ms")  # fmt: skip
+                    print(
+                        f"stream {backend:5s} block {block:3d}: {rt:5.1f}x real time, "
+                        f"worst block {r['worstBlockMs']:.1f} ms (budget {block / 16:.0f} ms), "
+                        f"algorithmic latency {r['latencyMs']:.1f} ms"
+                    )
         finally:
             page.close()
 

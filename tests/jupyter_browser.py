@@ -56,8 +56,11 @@ class JupyterServer:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def lab_url(self, notebook: str) -> str:
-        return f"{self.base}/lab/tree/{notebook}?token={self.token}"
+    def lab_url(self, notebook: str, workspace: str | None = None) -> str:
+        """``workspace``: a fresh JupyterLab workspace, so a second browser on the same server does not
+        reopen the first browser's notebooks (their widgets would match the same selectors)."""
+        ws = f"/workspaces/{workspace}" if workspace else ""
+        return f"{self.base}/lab{ws}/tree/{notebook}?token={self.token}"
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -128,28 +131,38 @@ class Browser:
     page: object
     foreign_requests: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+    owns_playwright: bool = True
 
     def close(self) -> None:
         self.context.close()
-        self.playwright.stop()
+        if self.owns_playwright:
+            self.playwright.stop()
 
 
-def open_browser(profile: Path, allowed_host: str = "127.0.0.1", extra_args: list[str] | None = None) -> Browser:
+def open_browser(
+    profile: Path,
+    allowed_host: str = "127.0.0.1",
+    extra_args: list[str] | None = None,
+    viewport: tuple[int, int] = (1200, 900),
+    playwright: object | None = None,
+) -> Browser:
+    """``playwright``: an already started instance to share (a second sync instance cannot start
+    while one is running in the same thread)."""
     from playwright.sync_api import sync_playwright
 
     exe = chromium_path()
     if exe is None:
         raise RuntimeError("Debian chromium is not installed (scripts/install-system-deps.sh installs it)")
-    pw = sync_playwright().start()
+    pw = playwright or sync_playwright().start()
     context = pw.chromium.launch_persistent_context(
         str(profile),
         executable_path=exe,
         headless=True,
         args=CHROMIUM_ARGS + list(extra_args or []),
-        viewport={"width": 1200, "height": 900},
+        viewport={"width": viewport[0], "height": viewport[1]},
     )
     page = context.pages[0] if context.pages else context.new_page()
-    browser = Browser(pw, context, page)
+    browser = Browser(pw, context, page, owns_playwright=playwright is None)
 
     def guard(route, request):
         host = request.url.split("/")[2] if "://" in request.url else ""
@@ -197,3 +210,121 @@ def require_browser() -> None:
         pytest.skip("Debian chromium is not installed")
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
+
+
+# --- microphone ------------------------------------------------------------------------------
+
+
+def fake_microphone_args(wav: Path) -> list[str]:
+    """Chromium flags that grant the microphone and feed it ``wav`` (looped; absolute path)."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={Path(wav).resolve()}",
+    ]
+
+
+# A fake device exists, so getUserMedia fails for the permission (NotAllowedError), not for a missing mic.
+DENY_MICROPHONE_ARGS = ["--use-fake-device-for-media-stream", "--deny-permission-prompts"]
+
+
+def pad_for_fake_microphone(src: Path, dst: Path, silence_s: float = 1.0) -> Path:
+    """Copy a clip as 16-bit WAV with trailing silence: chromium loops the file with small glitches
+    at each wrap, and the silence keeps a phrase from running into its own restart."""
+    import numpy as np
+    import soundfile as sf
+
+    audio, sr = sf.read(str(src), dtype="float32", always_2d=True)
+    audio = np.concatenate([audio.mean(axis=1), np.zeros(int(silence_s * sr), np.float32)])
+    sf.write(str(dst), audio, sr, subtype="PCM_16")
+    return dst
+
+
+def open_browser_with_microphone(profile: Path, wav: Path, **kwargs) -> Browser:
+    """A browser whose microphone plays ``wav``, already allowed."""
+    extra = fake_microphone_args(wav) + list(kwargs.pop("extra_args", None) or [])
+    return open_browser(profile, extra_args=extra, **kwargs)
+
+
+def open_browser_denying_microphone(profile: Path, **kwargs) -> Browser:
+    """A browser where the person has blocked the microphone for every site."""
+    extra = DENY_MICROPHONE_ARGS + list(kwargs.pop("extra_args", None) or [])
+    browser = open_browser(profile, extra_args=extra, **kwargs)
+    browser.context.clear_permissions()
+    return browser
+
+
+# --- talking to the notebook's kernel directly ----------------------------------------------
+
+
+class KernelProbe:
+    """A second client on the notebook's kernel: runs Python there and returns JSON results.
+
+    Widget state lives in the kernel; asking it directly is faster and sturdier than typing cells.
+    Comm messages that this code triggers still reach the page (IOPub goes to every client).
+    """
+
+    def __init__(self, connection_file: Path):
+        from jupyter_client import BlockingKernelClient
+
+        self.client = BlockingKernelClient(connection_file=str(connection_file))
+        self.client.load_connection_file()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    def run(self, code: str, timeout: float = 60.0) -> str:
+        """Execute ``code``; return its stdout. Raises RuntimeError with the traceback on error."""
+        out: list[str] = []
+        error: list[str] = []
+
+        def collect(msg):
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream" and content.get("name") == "stdout":
+                out.append(content["text"])
+            elif kind == "error":
+                error.append("\n".join(content.get("traceback", [])) or content.get("evalue", ""))
+
+        reply = self.client.execute_interactive(code, timeout=timeout, output_hook=collect, store_history=False)
+        if error or reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel code failed:\n{code}\n{''.join(error)}")
+        return "".join(out)
+
+    def eval(self, expr: str, timeout: float = 60.0):
+        """The JSON value of a Python expression in the kernel."""
+        text = self.run(f"import json as _j\nprint(_j.dumps({expr}))", timeout=timeout)
+        return json.loads(text.strip().splitlines()[-1])
+
+    def wait_until(self, expr: str, timeout_s: float = 120.0, poll_s: float = 0.3):
+        """Poll a Python expression until it is truthy; returns its value."""
+        deadline = time.monotonic() + timeout_s
+        value = None
+        while time.monotonic() < deadline:
+            value = self.eval(expr)
+            if value:
+                return value
+            time.sleep(poll_s)
+        raise TimeoutError(f"{expr!r} stayed {value!r} for {timeout_s:.0f} s")
+
+    def close(self) -> None:
+        self.client.stop_channels()
+
+
+def kernel_probe(server: JupyterServer, timeout_s: float = 120.0, exclude: set[str] | None = None) -> KernelProbe:
+    """Connect to the newest running kernel of ``server`` (the notebook the test opened)."""
+    runtime = server.root / ".jupyter" / "runtime"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        files = [p for p in runtime.glob("kernel-*.json") if p.name not in (exclude or set())]
+        if files:
+            return KernelProbe(max(files, key=lambda p: p.stat().st_mtime))
+        time.sleep(0.3)
+    raise TimeoutError(f"no kernel started under {runtime} within {timeout_s:.0f} s")
+
+
+def save_element_screenshot(locator, name: str) -> Path:
+    """A screenshot of one element (e.g. a widget), whatever the notebook's scroll position."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    out = ARTIFACTS / f"{name}.png"
+    locator.scroll_into_view_if_needed()
+    locator.screenshot(path=str(out))
+    return out

@@ -132,7 +132,6 @@ def test_float16_webgl_textures_keep_phase_over_a_minute(instrument_dir, tmp_pat
 def test_streaming_matches_offline_and_keeps_memory_flat(page, instrument_dir):
     """Blocks of 128 samples give the offline output, delayed by the stated latency; tensors do not pile up."""
     from engine_page import RENDER_JS, STREAM_JS, instrument_payload
-
     from sounds_kit.export import browser_files
 
     audio = sung_like(3.0)
