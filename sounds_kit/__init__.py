@@ -14,7 +14,7 @@ from ._version import __version__
 # Public names -> the module that defines them; resolved on first access so
 # ``import sounds_kit`` never pulls TensorFlow in.
 _LAZY = {
-    "SingWidget": "sounds_kit.widget",
+    "SingWidget": "sounds_kit.sing_widget",
     "EnvironmentCheck": "sounds_kit.widget",
     "load_audio": "sounds_kit.audio_io",
     "compute_features": "sounds_kit.features",

@@ -2,6 +2,7 @@
 // all views share this one bundle so the browser downloads it once.
 import { probeEnvironment, describeEnvironment } from "./environment.js";
 import conventions from "./conventions.json" with { type: "json" };
+import { renderSing } from "./sing/index.js";
 
 function renderEnvironmentCheck({ model, el }) {
   const info = probeEnvironment();
@@ -24,7 +25,7 @@ function renderEnvironmentCheck({ model, el }) {
   model.save_changes();
 }
 
-const VIEWS = { environment: renderEnvironmentCheck };
+const VIEWS = { environment: renderEnvironmentCheck, sing: renderSing };
 
 export default {
   render(ctx) {

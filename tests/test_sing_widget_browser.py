@@ -1,0 +1,230 @@
+"""The sing widget in a real browser: sing into a fake microphone, hear the instrument, stay offline.
+
+JupyterLab and Debian chromium (Playwright) as in test_browser_foundation.py. Chromium's fake
+microphone plays a stand-in singer (assets/singers, padded with silence); a second kernel client
+(jupyter_browser.KernelProbe) reads the widget's state in Python. Tests that need an instrument use
+models/bansuri (or a folder named bansuri under $SOUNDS_KIT_MODELS) and skip without one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jupyter_browser import (
+    REPO,
+    kernel_probe,
+    open_browser_denying_microphone,
+    open_browser_with_microphone,
+    pad_for_fake_microphone,
+    require_browser,
+    run_all_cells,
+    save_element_screenshot,
+    start_jupyter,
+    write_notebook,
+)
+
+pytestmark = pytest.mark.browser
+
+SINGER = REPO / "assets" / "singers" / "voice_male.wav"
+RECORD_MS = 4000
+LIVE_MS = 20_000
+
+
+def bansuri_available() -> bool:
+    from sounds_kit.errors import ModelFileError
+    from sounds_kit.sing_widget import resolve_instrument
+
+    try:
+        resolve_instrument("bansuri")
+    except ModelFileError:
+        return False
+    return True
+
+
+needs_model = pytest.mark.skipif(
+    not bansuri_available(), reason="no bansuri instrument (models/bansuri or $SOUNDS_KIT_MODELS/bansuri)"
+)
+
+
+def singer_clip(tmp: Path) -> Path:
+    """The stand-in singer, or (until it exists) a sung-like tone with vibrato and a glide."""
+    if SINGER.exists():
+        return SINGER
+    import soundfile as sf
+
+    sr = 16000
+    t = np.arange(int(4 * sr)) / sr
+    f0 = 147.0 * 2 ** (np.clip(t - 1.0, 0, 0.5) / 0.5 * 4 / 12) * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 5.5 * t))
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    tone = sum(0.3 / k * np.sin(k * phase) for k in range(1, 15))
+    path = tmp / "singer.wav"
+    sf.write(str(path), (0.5 * tone).astype(np.float32), sr)
+    return path
+
+
+def cents_contour(audio: np.ndarray) -> np.ndarray:
+    """Pitch per frame in cents re 1 Hz (NaN where unvoiced), from the kit's own f0 tracker."""
+    from sounds_kit.features import compute_features
+
+    feats = compute_features(np.asarray(audio, np.float32))
+    f0, conf = feats["f0_hz"], feats["f0_confidence"]
+    return np.where((conf >= 0.6) & (f0 > 0), 1200 * np.log2(np.maximum(f0, 1e-6)), np.nan)
+
+
+def best_alignment(source: np.ndarray, take: np.ndarray) -> tuple[float, float]:
+    """The loop offset at which the take's pitch best matches the (looping) source's.
+
+    Returns (median |error| in cents, fraction of voiced take frames within 50 cents) there.
+    """
+    loop = np.concatenate([source, source])
+    best = (np.inf, 0.0)
+    voiced_take = np.isfinite(take)
+    for off in range(source.size):
+        ref = loop[off : off + take.size]
+        both = voiced_take & np.isfinite(ref)
+        if both.sum() < 0.5 * voiced_take.sum():
+            continue
+        err = np.abs(take[both] - ref[both])
+        score = (float(np.median(err)), float(np.mean(err < 50) * both.sum() / voiced_take.sum()))
+        if score[1] > best[1] or (score[1] == best[1] and score[0] < best[0]):
+            best = score
+    return best
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    require_browser()
+    root = tmp_path_factory.mktemp("sing")
+    srv = start_jupyter(root)
+    yield srv
+    srv.stop()
+
+
+class Session:
+    """A notebook showing SingWidget ``w`` in a browser, plus a probe into its kernel."""
+
+    def __init__(self, server, browser, name: str, widget_code: str):
+        self.server, self.browser, self.page = server, browser, browser.page
+        write_notebook(server.root / f"{name}.ipynb", [widget_code])
+        before = {p.name for p in (server.root / ".jupyter" / "runtime").glob("kernel-*.json")}
+        self.page.goto(server.lab_url(f"{name}.ipynb", workspace=name))
+        run_all_cells(self.page)
+        self.kernel = kernel_probe(server, exclude=before)
+        self.widget = self.page.locator(".sk-sing")
+        self.widget.wait_for(timeout=120_000)
+        self.kernel.wait_until("'w' in globals() and w.frontend_ready")
+        # The instrument has either loaded or failed with a message: both are settled states.
+        self.kernel.wait_until("w.model_state in ('ready', 'error')", timeout_s=180)
+
+    def close(self) -> None:
+        self.kernel.close()
+        self.browser.close()
+
+
+@pytest.fixture(scope="module")
+def singing(server, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mic")
+    wav = pad_for_fake_microphone(singer_clip(tmp), tmp / "fake-mic.wav")
+    browser = open_browser_with_microphone(tmp / "profile", wav, viewport=(1200, 1300))
+    code = "from sounds_kit import SingWidget\nw = SingWidget(instrument='bansuri', sa='C#3', raga='bhupali')\nw"
+    s = Session(server, browser, "sing", code)
+    s.source = wav
+    yield s
+    s.close()
+
+
+def test_a_take_reaches_python_with_the_singers_pitch(singing, tmp_path):
+    page, kernel = singing.page, singing.kernel
+    save_element_screenshot(singing.widget, "sing-widget-ready")
+    page.locator(".sk-record").click()
+    kernel.wait_until("w.recording")
+    page.wait_for_timeout(RECORD_MS)  # sing for a while (a duration, not a timing assertion)
+    save_element_screenshot(singing.widget, "sing-widget-recording")
+    page.locator(".sk-record").click()
+    kernel.wait_until("w.takes_received >= 1")
+    kernel.run(f"import numpy as np\nnp.save({str(tmp_path / 'take.npy')!r}, w.last_take)")
+    take = np.load(tmp_path / "take.npy")
+
+    assert take.dtype == np.float32
+    assert RECORD_MS / 1000 - 1.0 < take.size / 16000 < RECORD_MS / 1000 + 3.0
+    import soundfile as sf
+
+    source = cents_contour(sf.read(str(singing.source), dtype="float32")[0])
+    sung = cents_contour(take)
+    assert np.isfinite(sung).sum() > 250, "less than a second of voiced frames in the take"
+    median_err, matched = best_alignment(source, sung)
+    assert median_err < 20, f"take's pitch is {median_err:.1f} cents from the singer's"
+    assert matched > 0.8, f"only {matched:.0%} of the take's voiced frames match the singer"
+    assert kernel.eval("w.mic_state") in ("available", "on")
+
+
+@needs_model
+def test_the_instrument_follows_the_singer_within_20_cents(singing, tmp_path):
+    kernel = singing.kernel
+    kernel.wait_until("w.outputs_received >= 1", timeout_s=240)
+    kernel.run(
+        f"import numpy as np\nnp.save({str(tmp_path / 'pair.npy')!r}, np.stack([w.last_take, w.last_output]))"
+    )
+    take, out = np.load(tmp_path / "pair.npy")
+    assert out.shape == take.shape and np.all(np.isfinite(out)) and np.max(np.abs(out)) > 1e-3
+    sung, played = cents_contour(take), cents_contour(out)
+    both = np.isfinite(sung) & np.isfinite(played)
+    assert both.sum() > 250
+    # Auto-fit may move the instrument by whole octaves; the melody must stay the singer's.
+    err = (played[both] - sung[both] + 600) % 1200 - 600
+    assert np.median(np.abs(err)) < 20, f"median {np.median(np.abs(err)):.1f} cents off the singer"
+    singing.page.locator(".sk-spec canvas").first.scroll_into_view_if_needed()
+    save_element_screenshot(singing.widget, "sing-widget-after-take")
+
+
+@needs_model
+def test_live_mode_plays_for_20_seconds_without_underruns(singing):
+    page, kernel = singing.page, singing.kernel
+    page.locator(".sk-switch", has_text="Live").click()
+    kernel.wait_until("w.live")
+    page.wait_for_timeout(LIVE_MS)
+    save_element_screenshot(singing.widget, "sing-widget-live")
+    underruns, latency, stats = kernel.eval("[w.live_underruns, w.live_latency_ms, w.live_stats]")
+    page.locator(".sk-switch", has_text="Live").click()
+    kernel.wait_until("not w.live")
+    assert underruns == 0, f"{underruns} underruns ({stats}) in {LIVE_MS / 1000:.0f} s of live play"
+    assert 0 < latency < 1000, f"live latency reported as {latency} ms"
+
+
+def test_the_widget_never_leaves_the_jupyter_server(singing):
+    # Runs after the tests above (module order): recording, rendering and live play are covered.
+    assert singing.browser.foreign_requests == [], singing.browser.foreign_requests
+
+
+def test_a_blocked_microphone_and_missing_webgl_are_explained_and_transform_still_works(server, singing, tmp_path):
+    # One browser for both problems: no microphone permission and no WebGL (no GPU, no software GL).
+    # Shares the module's Playwright instance (two sync instances cannot run in one thread).
+    browser = open_browser_denying_microphone(
+        tmp_path / "profile", viewport=(1200, 1300), playwright=singing.browser.playwright,
+        extra_args=["--disable-gpu", "--disable-software-rasterizer"],  # what removes WebGL for TF.js too
+    )  # fmt: skip
+    s = Session(server, browser, "denied", "from sounds_kit import SingWidget\nw = SingWidget(instrument='bansuri')\nw")
+    try:
+        s.page.locator(".sk-record").click()
+        s.kernel.wait_until("w.mic_state == 'denied'")
+        status, level = s.kernel.eval("[w.status, w.status_level]")
+        banner = s.page.locator(".sk-banner.sk-error").first.inner_text()
+        save_element_screenshot(s.widget, "sing-widget-microphone-blocked")
+        assert level == "error" and "blocked the microphone" in status
+        assert "blocked the microphone" in banner
+        backend, notes = s.kernel.eval("[w.backend, w.engine_notes]")
+        assert backend in ("wasm", "cpu") and any(n.startswith("webgl") for n in notes), notes
+        assert "WebGL does not work in this browser" in s.page.locator(".sk-banner.sk-warning").first.inner_text()
+        if bansuri_available():
+            # The no-microphone path (VS Code, prepared clips): Python hands over audio, gets the instrument back.
+            s.kernel.run(f"w.transform({str(singer_clip(tmp_path))!r})")
+            s.kernel.wait_until("w.outputs_received >= 1", timeout_s=240)
+            n_in, n_out = s.kernel.eval("[len(w.last_take), len(w.last_output)]")
+            assert n_in == n_out > 16000
+            save_element_screenshot(s.widget, "sing-widget-transform-without-microphone")
+        assert browser.foreign_requests == [], browser.foreign_requests
+    finally:
+        s.close()

@@ -1,0 +1,38 @@
+// Pitch and loudness for the trace, from the kit's one JS implementation of the features
+// (widgets/src/dsp/features.js, the same definition as sounds_kit/features.py).
+import { computeFeatures, FeatureStream } from "../dsp/features.js";
+
+const toArray = (v) => (v == null ? [] : Array.from(v));
+
+/** Frames from either {f0Hz: [...], f0Confidence: [...], loudnessDb: [...]} or [{...}, ...]. */
+export function asFrames(result) {
+  if (!result) return [];
+  if (Array.isArray(result)) {
+    return result.map((fr) => ({
+      f0Hz: fr.f0Hz ?? fr.f0_hz ?? 0,
+      confidence: fr.f0Confidence ?? fr.confidence ?? fr.f0_confidence ?? 0,
+      loudnessDb: fr.loudnessDb ?? fr.loudness_db ?? -80,
+    }));
+  }
+  const f0 = toArray(result.f0Hz ?? result.f0_hz);
+  const conf = toArray(result.f0Confidence ?? result.confidence ?? result.f0_confidence);
+  const loud = toArray(result.loudnessDb ?? result.loudness_db);
+  return f0.map((v, i) => ({ f0Hz: v, confidence: conf[i] ?? 0, loudnessDb: loud[i] ?? -80 }));
+}
+
+/** Whole-clip features as arrays {f0Hz, f0Confidence, loudnessDb}. */
+export function clipFeatures(samples16k) {
+  const r = computeFeatures(samples16k);
+  const frames = asFrames(r);
+  return {
+    f0Hz: Float32Array.from(frames, (f) => f.f0Hz),
+    f0Confidence: Float32Array.from(frames, (f) => f.confidence),
+    loudnessDb: Float32Array.from(frames, (f) => f.loudnessDb),
+  };
+}
+
+/** A live tracker: push(block16k) -> frames [{f0Hz, confidence, loudnessDb}]. */
+export function liveFeatures() {
+  const stream = new FeatureStream();
+  return { push: (block) => asFrames(stream.push(block)) };
+}
