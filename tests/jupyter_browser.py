@@ -70,7 +70,7 @@ class JupyterServer:
             self.proc.kill()
 
 
-def start_jupyter(root: Path, app: str = "lab") -> JupyterServer:
+def start_jupyter(root: Path, app: str = "lab", extra_args: list[str] | None = None) -> JupyterServer:
     """Start JupyterLab (or Notebook 7 with app='notebook') on 127.0.0.1 and wait until it answers."""
     port, token = free_port(), secrets.token_hex(16)
     cfg = root / ".jupyter"
@@ -94,7 +94,7 @@ def start_jupyter(root: Path, app: str = "lab") -> JupyterServer:
         f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.news_url=", "--ServerApp.allow_root=True",
+        "--LabApp.news_url=", "--ServerApp.allow_root=True", *(extra_args or []),
     ]  # fmt: skip
     proc = subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=root)
     server = JupyterServer(root, port, token, proc, log)
@@ -141,7 +141,7 @@ class Browser:
 
 def open_browser(
     profile: Path,
-    allowed_host: str = "127.0.0.1",
+    allowed_host: str | tuple[str, ...] = "127.0.0.1",
     extra_args: list[str] | None = None,
     viewport: tuple[int, int] = (1200, 900),
     playwright: object | None = None,
@@ -161,12 +161,13 @@ def open_browser(
         args=CHROMIUM_ARGS + list(extra_args or []),
         viewport={"width": viewport[0], "height": viewport[1]},
     )
+    allowed = (allowed_host, "localhost") if isinstance(allowed_host, str) else (*allowed_host, "localhost")
     page = context.pages[0] if context.pages else context.new_page()
     browser = Browser(pw, context, page, owns_playwright=playwright is None)
 
     def guard(route, request):
         host = request.url.split("/")[2] if "://" in request.url else ""
-        if request.url.startswith(("data:", "blob:")) or host.split(":")[0] in (allowed_host, "localhost"):
+        if request.url.startswith(("data:", "blob:")) or host.split(":")[0] in allowed:
             route.continue_()
         else:
             browser.foreign_requests.append(request.url)
@@ -328,3 +329,11 @@ def save_element_screenshot(locator, name: str) -> Path:
     locator.scroll_into_view_if_needed()
     locator.screenshot(path=str(out))
     return out
+
+
+# A name that resolves to 127.0.0.1 but is not "localhost": the page is plain http on a "remote" host,
+# which is not a secure context, so the browser withholds the microphone.
+INSECURE_HOST = "sounds-kit.test"
+INSECURE_HOST_ARGS = [f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1"]
+# Jupyter refuses Host headers it does not know as local; this lets the test name in.
+JUPYTER_INSECURE_HOST_ARGS = [f"--ServerApp.local_hostnames=['localhost', '{INSECURE_HOST}']"]

@@ -5,7 +5,7 @@ import { centsAbove, guideLines, nearestSwara, RAGAS } from "./swaras.js";
 const FRAME_RATE = 250;
 const WINDOW_S = 8;
 const VOICED = 0.5; // f0 confidence above which a frame is drawn
-const DEFAULT_RANGE = [-560, 1760]; // just beyond mandra Pa .. taar Pa: where most singing lives
+const DEFAULT_RANGE = [-560, 1460]; // mandra Pa .. taar Ga: where most singing lives (it widens as needed)
 const EDGE_CENTS = 45;
 const LEFT = 52, RIGHT = 30, TOP = 10, BOTTOM = 20;
 
@@ -167,7 +167,7 @@ export class PitchTrace {
     const named = new Set(), taken = [];
     for (const ln of [...lines].sort((a, b) => (b.isSa - a.isSa) || (b.isPa - a.isPa))) {
       const yy = y(ln.cents);
-      if (taken.every((t) => Math.abs(t - yy) >= 13)) {
+      if (taken.every((t) => Math.abs(t - yy) >= 12)) {
         named.add(ln);
         taken.push(yy);
       }

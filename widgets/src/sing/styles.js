@@ -71,7 +71,7 @@ export const STYLES = `
 .sk-switch input:disabled { opacity: 0.5; cursor: default; }
 .sk-hint { font-size: 12.5px; color: var(--sk-fg2); }
 .sk-live-box { display: inline-flex; flex-direction: column; gap: 2px; }
-.sk-live-stats { font-size: 12px; color: var(--sk-fg2); font-variant-numeric: tabular-nums; }
+.sk-live-stats { font-size: 12px; color: var(--sk-fg2); font-variant-numeric: tabular-nums; min-height: 16px; }
 .sk-spacer { flex: 1; }
 .sk-trace-wrap { position: relative; margin: 6px 0 12px; }
 .sk-trace { width: 100%; height: 280px; display: block; border-radius: 10px; }
