@@ -179,8 +179,11 @@ def limit_threads(threads: int) -> None:
 
 
 def quality(metrics: dict, weights: dict | None = None) -> float:
-    """The sweep's single score (lower is better): ``sum(weight * metric)`` over QUALITY_WEIGHTS."""
-    return float(sum(w * float(metrics[k]) for k, w in (weights or QUALITY_WEIGHTS).items()))
+    """The sweep's single score (lower is better): ``sum(weight * metric)`` over QUALITY_WEIGHTS.
+
+    A metric with nothing to measure (NaN: e.g. no voiced frame in the eval split) adds nothing.
+    """
+    return float(sum(w * np.nan_to_num(float(metrics[k])) for k, w in (weights or QUALITY_WEIGHTS).items()))
 
 
 def append_result(path: Path, record: dict) -> None:
@@ -329,21 +332,24 @@ def plot_pareto(results: list[dict], tolerance: float | None = None, chosen_id: 
     fig = Figure(figsize=(7.5, 4.5))
     ax = fig.subplots()
     front = pareto_front(results) if results else []
-    for kind, marker in (("cnn", "o"), ("gru", "s")):
+    for kind, marker, color in (("cnn", "o", "tab:blue"), ("gru", "s", "tab:orange")):
         pts = [(r["download_bytes"] / 1024, r["quality"]) for r in results if r["type"] == kind]
         if pts:
-            ax.scatter(*zip(*pts, strict=True), marker=marker, color="0.6", label=kind, zorder=2)
-    on = sorted((r["download_bytes"] / 1024, r["quality"]) for r, f in zip(results, front, strict=True) if f)
+            ax.scatter(*zip(*pts, strict=True), marker=marker, color=color, alpha=0.8, label=kind, zorder=2)
+    on = sorted((r["download_bytes"] / 1024, r["quality"], r["id"]) for r, f in zip(results, front, strict=True) if f)
     if on:
-        ax.step(*zip(*on, strict=True), where="post", color="tab:red", lw=1.5, zorder=3)
-        ax.scatter(*zip(*on, strict=True), color="tab:red", zorder=4, label="Pareto front")
+        xs, ys, ids = zip(*on, strict=True)
+        ax.step(xs, ys, where="post", color="tab:red", lw=1.2, zorder=1)
+        ax.scatter(xs, ys, s=140, facecolors="none", edgecolors="tab:red", lw=1.5, zorder=3, label="Pareto front")
+        for x, y, tid in on:  # only the front is labelled: the rest would clutter a big sweep
+            ax.annotate(tid, (x, y), textcoords="offset points", xytext=(6, 6), fontsize=7, color="tab:red")
     if results and tolerance is not None:
         best = min(r["quality"] for r in results)
-        ax.axhline(best * (1 + tolerance), color="tab:blue", ls="--", lw=1, label=f"best + {tolerance:.0%}")
+        ax.axhline(best * (1 + tolerance), color="0.4", ls="--", lw=1, label=f"best + {tolerance:.0%}")
     for r in results:
         if r["id"] == chosen_id:
-            ax.scatter([r["download_bytes"] / 1024], [r["quality"]], marker="*", s=250, color="gold",
-                       edgecolor="k", zorder=5, label=f"chosen: {r['id']}")  # fmt: skip
+            ax.scatter([r["download_bytes"] / 1024], [r["quality"]], marker="*", s=260, color="gold",
+                       edgecolor="k", zorder=5, label="chosen")  # fmt: skip
     ax.set_xscale("log")
     ax.set_xlabel("browser download (KB, float16)")
     ax.set_ylabel("quality (lower is better)")
@@ -408,11 +414,15 @@ def plan(n_workers: int) -> tuple[int, int]:
 
 @contextmanager
 def worker_env(threads: int) -> Iterator[None]:
-    """Thread caps in os.environ while workers are spawned (they read them before importing numpy/TF)."""
+    """Thread caps in os.environ while workers are spawned (they read them before importing numpy/TF).
+
+    TQDM_DISABLE silences the trainer's progress bars in the workers: N of them would garble the
+    sweep's own bar (tqdm reads it when a process first imports tqdm, so this process keeps its bar).
+    """
     names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-             "TF_NUM_INTEROP_THREADS", "TF_CPP_MIN_LOG_LEVEL")  # fmt: skip
+             "TF_NUM_INTEROP_THREADS", "TF_CPP_MIN_LOG_LEVEL", "TQDM_DISABLE")  # fmt: skip
     saved = {n: os.environ.get(n) for n in names}
-    os.environ.update({n: str(threads) for n in names[:4]}, TF_NUM_INTEROP_THREADS="1")
+    os.environ.update({n: str(threads) for n in names[:4]}, TF_NUM_INTEROP_THREADS="1", TQDM_DISABLE="1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         yield
@@ -482,8 +492,9 @@ def _settings(config: SweepConfig, dataset_dir: Path) -> dict:
     if config.steps_per_trial is None:
         budget["minutes"] = config.minutes_per_trial if config.minutes_per_trial is not None else 10.0
     train = {"checkpoint_seconds": 60.0, "n_audio_examples": 1, "seed": config.seed, **config.train, **budget}
-    return {"dataset_dir": str(dataset_dir.resolve()), "train": train, "eval_clips": config.eval_clips,
-            "loader": config.loader}  # fmt: skip
+    settings = {"dataset_dir": str(dataset_dir.resolve()), "train": train, "eval_clips": config.eval_clips,
+                "loader": config.loader}  # fmt: skip
+    return json.loads(json.dumps(settings))  # as stored (tuples -> lists), so reruns compare equal
 
 
 def _check_settings(sweep_dir: Path, settings: dict) -> None:

@@ -9,13 +9,14 @@ installed. Without ``--runner`` the DirectRunner runs ``workers`` local processe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
-from .sweep import limit_threads, run_trial
+from .sweep import limit_threads, run_trial, worker_env
 
 
 class TrialFn(beam.DoFn):
@@ -52,10 +53,17 @@ def pipeline_options(beam_args: list[str], workers: int) -> PipelineOptions:
 
 def run_beam(specs: list[dict], setup: dict, workers: int, threads: int, beam_args: list[str]) -> None:
     """Run the trials as a Beam pipeline and wait for it."""
-    with beam.Pipeline(options=pipeline_options(beam_args, workers)) as p:
-        _ = (
-            p
-            | "trials" >> beam.Create(specs)
-            | "spread" >> beam.Reshuffle()  # lets runners hand trials to different workers
-            | "train+export+evaluate" >> beam.ParDo(TrialFn(setup, threads))
-        )
+    options = pipeline_options(beam_args, workers)
+    in_process = (
+        options.view_as(StandardOptions).runner == "DirectRunner"
+        and options.view_as(DirectOptions).direct_running_mode == "in_memory"
+    )
+    # Worker processes the DirectRunner starts inherit the thread caps; this process keeps its own.
+    with contextlib.nullcontext() if in_process else worker_env(threads):
+        with beam.Pipeline(options=options) as p:
+            _ = (
+                p
+                | "trials" >> beam.Create(specs)
+                | "spread" >> beam.Reshuffle()  # lets runners hand trials to different workers
+                | "train+export+evaluate" >> beam.ParDo(TrialFn(setup, threads))
+            )

@@ -1,0 +1,90 @@
+"""Sweep throughput on this machine: the same trials with 1 worker (all cores) vs N workers (a core each).
+
+    .venv/bin/python benchmarks/sweep_speed.py [--trials 2] [--steps 20] [--workers 1 2] [--engine local]
+
+Trains on synthetic harmonic clips (kit features), so it needs no prepared dataset. Prints the wall
+time of each sweep and, per trial, where the time went (training, export, evaluation). Other jobs
+on the machine change the numbers: compare runs taken back to back, and look at `uptime`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SPACE = {
+    "cnn": {"width": [32], "depth": [4], "n_harmonics": [48], "n_noise_bands": [32]},
+    "gru": {"width": [32], "depth": [1], "n_harmonics": [48], "n_noise_bands": [32]},
+}
+
+
+def synthetic_clip(seed: int, seconds: float = 4.0) -> dict:
+    """A gliding, swelling harmonic tone with breath noise, with the kit's own features."""
+    from sounds_kit import synth
+    from sounds_kit.conventions import FRAME_RATE, HOP_SIZE
+    from sounds_kit.features import compute_features
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * FRAME_RATE) + 1) / FRAME_RATE
+    f0 = 250.0 * 2 ** (rng.uniform(-0.5, 0.5) + 0.3 * np.sin(2 * np.pi * rng.uniform(0.2, 0.6) * t))
+    level = 0.15 * (1.2 + np.sin(2 * np.pi * rng.uniform(0.3, 0.8) * t)) / 2.2
+    k = np.arange(1, 41)
+    ctl = {
+        "f0_hz": f0,
+        "amplitude": level,
+        "harmonic_distribution": np.tile(k**-1.5, (t.size, 1)),
+        "noise_magnitudes": 0.01 * level[:, None] * np.ones((t.size, 16)),
+    }
+    audio = synth.synthesize(ctl, n_samples=(t.size - 1) * HOP_SIZE).astype(np.float32)
+    return {"audio": audio, **compute_features(audio)}
+
+
+def load_split(dataset_dir, split="train"):
+    """Loader for the sweep (dataset.load_dataset's signature) over the npz files written below."""
+    with np.load(Path(dataset_dir) / f"{split}.npz") as z:
+        return [{k: z[k][i] for k in z.files} for i in range(z["audio"].shape[0])]
+
+
+def write_dataset(root: Path, n_train: int, n_eval: int) -> None:
+    for split, seeds in (("train", range(n_train)), ("eval", range(1000, 1000 + n_eval))):
+        clips = [synthetic_clip(s) for s in seeds]
+        np.savez(root / f"{split}.npz", **{k: np.stack([c[k] for c in clips]) for k in clips[0]})
+
+
+def main() -> None:
+    from sounds_kit.sweep import SweepConfig, sweep
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--engine", choices=("local", "beam"), default="local")
+    parser.add_argument("--train-clips", type=int, default=16, help="4 s synthetic clips")
+    args = parser.parse_args()
+    print(f"cores: {len(os.sched_getaffinity(0))}, load average: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_dataset(root, args.train_clips, 4)
+        for workers in args.workers:
+            config = SweepConfig(
+                trials=args.trials, steps_per_trial=args.steps, space=SPACE, workers=workers, engine=args.engine,
+                eval_clips=4, loader="sweep_speed:load_split", train={"batch_size": 8, "n_audio_examples": 0},
+            )  # fmt: skip
+            t0 = time.perf_counter()
+            out = sweep(root, root / f"sweep-{workers}", config, progress=False)
+            wall = time.perf_counter() - t0
+            print(f"\n{workers} worker(s): {len(out['results'])} trials in {wall:.1f} s "
+                  f"({wall / len(out['results']):.1f} s per trial)")  # fmt: skip
+            for r in out["results"]:
+                print(f"  {r['id']:<24} trial {r['trial_seconds']:6.1f} s = train {r['train_seconds']:6.1f} "
+                      f"+ export {r['export_seconds']:5.1f} + eval {r['eval_seconds']:5.1f} (+ data, load)"
+                      f"  {r['download_bytes'] / 1024:.1f} KB")  # fmt: skip
+
+
+if __name__ == "__main__":  # the sweep's worker processes import this module: keep the guard
+    main()
