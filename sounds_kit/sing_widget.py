@@ -328,6 +328,8 @@ class SingWidget(KitWidget):
         elif kind == "transform_error":
             if self._pending_transform is not None and content.get("id") == self._pending_transform[0]:
                 self._pending_transform = None
+            self.status_level = "error"
+            self.status = f"transform() could not run: {content.get('message', 'unknown error')}"
 
     def _notify(self, callbacks: list, audio: np.ndarray) -> None:
         for cb in list(callbacks):

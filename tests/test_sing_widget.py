@@ -179,6 +179,9 @@ def test_transform_returns_at_once_and_is_resent_to_a_late_view(models, tmp_path
     assert second == request + 1 and len(np.frombuffer(sent.of("transform")[-1][1][0], "<f4")) == 16000
     with pytest.raises(Exception, match="silent"):
         w.transform(np.zeros(16000, np.float32))
+    # When the browser cannot run it (no instrument), the request is dropped and the reason shown.
+    browser_says(w, {"type": "transform_error", "id": second, "message": "no instrument is loaded"})
+    assert w._pending_transform is None and "no instrument is loaded" in w.status
 
 
 def test_save_needs_a_take():

@@ -249,6 +249,14 @@ def test_microphone_problems_and_missing_webgl_are_explained_and_transform_still
             assert n_in == n_out > 16000
             save_element_screenshot(s.widget, "sing-widget-transform-without-microphone")
 
+        # Picking an instrument that is not installed says so; picking one that is brings it back.
+        s.page.locator(".sk-pill", has_text="Shehnai").click()
+        s.kernel.wait_until("w.instrument == 'shehnai' and w.model_state == 'error'")
+        assert "'shehnai' was not found" in s.kernel.eval("w.status")
+        if bansuri_available():
+            s.page.locator(".sk-pill", has_text="Bansuri").click()
+            s.kernel.wait_until("w.instrument == 'bansuri' and w.model_state == 'ready'")
+
         remote = Session(server, browser, "insecure", code, page=browser.context.new_page(), host=INSECURE_HOST)
         try:
             mic, status = remote.kernel.eval("[w.mic_state, w.status]")

@@ -15,8 +15,28 @@ export const MIC_CONSTRAINTS = {
   audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 },
 };
 
+/** VS Code renders notebook outputs in webviews that carry its theme variables. */
+export function inVSCode() {
+  try {
+    const style = getComputedStyle(document.documentElement);
+    return !!style.getPropertyValue("--vscode-font-family") || !!document.body?.dataset?.vscodeThemeKind;
+  } catch (_) {
+    return false;
+  }
+}
+
 /** Can this page use a microphone at all? {ok, state, message} without asking the person. */
 export function microphoneAvailability() {
+  if (inVSCode()) {
+    // VS Code notebook outputs cannot call getUserMedia (microsoft/vscode#119127).
+    return {
+      ok: false,
+      state: "unsupported",
+      message:
+        "VS Code notebooks cannot use the microphone. Record in JupyterLab (or any app), then call " +
+        "widget.transform('clip.wav') in Python: the instrument plays it here.",
+    };
+  }
   if (!globalThis.isSecureContext) {
     return {
       ok: false,

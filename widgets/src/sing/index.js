@@ -398,6 +398,8 @@ class SingView {
       inst.dispose();
       return;
     }
+    // A live stream belongs to the old instrument: stop feeding it before its decoder goes.
+    this.stream = null;
     if (this.inst) this.inst.dispose();
     this.inst = inst;
     this.loadedFingerprint = fingerprint;
@@ -407,12 +409,22 @@ class SingView {
     this.setStatus("model", null);
     this.setHint(this.idleHint());
     this.renderPlayButtons();
-    if (this.live) this.stream = this.newStream();
     if (this.take) this.renderOutput();
+    if (this.live) {
+      // Keep playing live on the new instrument once it is warm (the old one is gone already).
+      try {
+        await this.warmUp(inst);
+        if (this.live && this.inst === inst) this.stream = this.newStream();
+      } catch (err) {
+        this.setStatus("live", "error", `Live is not available for this instrument: ${errText(err)}`);
+        this.setLive(false);
+      }
+    }
   }
 
   onModelError(content) {
     this.loadSeq++;
+    this.stream = null;
     if (this.inst) this.inst.dispose();
     this.inst = null;
     this.loadedFingerprint = null;

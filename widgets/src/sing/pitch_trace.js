@@ -167,7 +167,7 @@ export class PitchTrace {
     const named = new Set(), taken = [];
     for (const ln of [...lines].sort((a, b) => (b.isSa - a.isSa) || (b.isPa - a.isPa))) {
       const yy = y(ln.cents);
-      if (taken.every((t) => Math.abs(t - yy) >= 12)) {
+      if (taken.every((t) => Math.abs(t - yy) >= 11)) {
         named.add(ln);
         taken.push(yy);
       }
@@ -183,6 +183,7 @@ export class PitchTrace {
       g.stroke();
       if (!named.has(ln)) continue;
       g.fillStyle = ln.isSa ? C.sa : C.label;
+      g.font = ln.isSa ? "700 12px system-ui, sans-serif" : "600 11px system-ui, sans-serif";
       g.fillText(ln.name, LEFT - 10, yy);
       const tw = g.measureText(ln.name).width;
       for (let k = 0; k < Math.abs(ln.octave); k++) {
