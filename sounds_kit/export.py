@@ -34,7 +34,7 @@ from .errors import ModelFileError
 FORMAT = "sounds-kit-instrument"
 FORMAT_VERSION = 1
 QUANTIZATIONS = ("float16", "uint8", "none")
-BROWSER_FILES_GLOB = ("model.json", "group*-shard*.bin", "reverb.f32", "metadata.json")
+BROWSER_STATS = ("fit", "voiced_fraction")
 
 
 def sha256_file(path: Path) -> str:
@@ -120,14 +120,15 @@ def export_decoder(
                 "n_noise_bands": config.n_noise_bands,
                 "reverb": "reverb.f32" if reverb_ir is not None else None,
             },
-            "stats": stats or {},
+            # Only what tone transfer reads travels to the browser; histograms stay in stats.json.
+            "stats": {k: v for k, v in (stats or {}).items() if k in BROWSER_STATS},
             "files": {f: sha256_file(staging / f) for f in sorted(files)},
             **(extra_metadata or {}),
         }
         missing = [k for k, v in metadata["outputs"].items() if not v]
         if missing:
             raise RuntimeError(f"converted model lacks outputs {missing}; signature was {signature}")
-        (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
+        (staging / "metadata.json").write_text(json.dumps(metadata, separators=(",", ":")) + "\n")
         from .instrument import WEIGHTS_FILE, save_decoder_weights
 
         save_decoder_weights(decoder, staging / WEIGHTS_FILE)  # for Python; not part of the download

@@ -133,3 +133,19 @@ async ({backend, files, audio, block, repeat, opts}) => {
   return result;
 }
 """
+
+
+# Tries to load an instrument; returns the error message (or null when it loaded).
+LOAD_ERROR_JS = """
+async ({files}) => {
+  const engine = await sk.createEngine({ backend: "cpu" });
+  const bytes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64ToBytes(v)]));
+  try {
+    const inst = await engine.loadInstrument(bytes);
+    inst.dispose();
+    return null;
+  } catch (err) {
+    return String(err.message || err);
+  }
+}
+"""

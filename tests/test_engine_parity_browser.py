@@ -155,3 +155,32 @@ def test_streaming_matches_offline_and_keeps_memory_flat(page, instrument_dir):
     long = page.evaluate(STREAM_JS, {"backend": "wasm", "files": files, "audio": b64, "block": 1984, "repeat": 200})
     assert len(set(long["tensorsAt"])) == 1, long["tensorsAt"][:5]
     assert long["bytesAt"][-1] == long["bytesAt"][0]
+
+
+def test_browser_refuses_tampered_or_mismatched_instruments(page, instrument_dir):
+    import json
+
+    from engine_page import LOAD_ERROR_JS, instrument_payload
+    from sounds_kit.export import browser_files
+
+    files = browser_files(instrument_dir)
+    assert page.evaluate(LOAD_ERROR_JS, {"files": instrument_payload(files)}) is None
+
+    shard = next(name for name in files if name.endswith(".bin"))
+    tampered = dict(files, **{shard: bytes([files[shard][0] ^ 1]) + files[shard][1:]})
+    msg = page.evaluate(LOAD_ERROR_JS, {"files": instrument_payload(tampered)})
+    assert msg and "does not match its hash" in msg and shard in msg
+
+    missing = {k: v for k, v in files.items() if k != "model.json"}
+    assert "model.json is missing" in page.evaluate(LOAD_ERROR_JS, {"files": instrument_payload(missing)})
+
+    meta = json.loads(files["metadata.json"])
+    meta["conventions"]["sample_rate"] = 22050
+    other_rate = dict(files, **{"metadata.json": json.dumps(meta).encode()})
+    msg = page.evaluate(LOAD_ERROR_JS, {"files": instrument_payload(other_rate)})
+    assert "sample_rate=22050" in msg and "re-export" in msg
+
+    meta = json.loads(files["metadata.json"])
+    meta["format_version"] = 99
+    newer = dict(files, **{"metadata.json": json.dumps(meta).encode()})
+    assert "format 99" in page.evaluate(LOAD_ERROR_JS, {"files": instrument_payload(newer)})
