@@ -30,7 +30,7 @@ class DecoderConfig:
     """Everything needed to rebuild a decoder (and its synth), stored as the run's ``decoder`` JSON."""
 
     type: str = "cnn"
-    width: int = 64
+    width: int = 32  # 6 blocks: ~22k parameters; width 64 (80k) was 2% better per step, 1.9x slower
     depth: int = 6
     kernel: int = 3
     dilations: list[int] = field(default_factory=list)  # cnn; empty -> 1, 2, 4, ... (depth of them)

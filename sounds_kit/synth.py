@@ -106,14 +106,24 @@ def noise_table(n_bands: int, size: int = NOISE_TABLE_SIZE, seed: int = NOISE_SE
 
 
 def _interp_range(frames: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Samples start..stop-1 of the linear upsampling of ``frames`` [T, C] -> [stop-start, C]."""
-    n = np.arange(start, stop, dtype=np.int64)
+    """Samples start..stop-1 of the linear upsampling of ``frames`` [T, C] -> [stop-start, C].
+
+    Sample ``i * HOP_SIZE + h`` is ``a + (b - a) * (h / HOP_SIZE)`` with a = frame i, b = frame i + 1
+    (the JS port uses the same expression); past the last frame a == b, which holds it.
+    """
+    if stop <= start:
+        return np.zeros((0, frames.shape[1]), frames.dtype)
     last = frames.shape[0] - 1
-    i0 = np.minimum(n // HOP_SIZE, last)
-    i1 = np.minimum(i0 + 1, last)
-    # Past the last frame i0 == i1 == last, which holds its value.
-    w = ((n - i0 * HOP_SIZE) / HOP_SIZE)[:, None]
-    return frames[i0] * (1.0 - w) + frames[i1] * w
+    blocks = np.arange(start // HOP_SIZE, (stop - 1) // HOP_SIZE + 1)
+    a = frames[np.minimum(blocks, last)]
+    b = frames[np.minimum(blocks + 1, last)]
+    # Whole hops at once: gathers happen at the frame rate, the audio-rate work is one fused expression.
+    up = (a[:, None, :] + (b - a)[:, None, :] * _HOP_WEIGHTS[None, :, None]).reshape(-1, frames.shape[1])
+    first = start - blocks[0] * HOP_SIZE
+    return up[first : first + stop - start]
+
+
+_HOP_WEIGHTS = np.arange(HOP_SIZE, dtype=np.float64) / HOP_SIZE
 
 
 def upsample(frames: np.ndarray, n_samples: int | None = None) -> np.ndarray:

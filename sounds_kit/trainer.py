@@ -26,7 +26,7 @@ import numpy as np
 from . import analysis
 from . import controls as C
 from .conventions import HOP_SIZE, SAMPLE_RATE
-from .decoders import DecoderConfig
+from .decoders import DecoderConfig, receptive_field
 from .errors import UserFacingError
 from .loss import DEFAULT_FFT_SIZES
 
@@ -52,7 +52,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_seconds: float = 60.0
     checkpoint_steps: int = 0  # also save every N steps when > 0 (tests)
-    jit: bool = True
+    jit: bool = False  # XLA measured slower here for both stages (conv1d, stft on 2 CPU cores)
     max_examples: int | None = None
     n_audio_examples: int = 2
 
@@ -123,11 +123,13 @@ def analysis_targets(data: dict[str, np.ndarray], config: TrainConfig, cache: Pa
         with np.load(cache) as z:
             if str(z["key"]) == key:
                 return {k: z[k] for k in ("f0_hz", "inputs", "log_targets")}
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm.auto import tqdm
 
     d = config.decoder
-    f0s, targets = [], []
-    for i in tqdm(range(data["audio"].shape[0]), desc="analysis targets", leave=False):
+
+    def one(i: int) -> tuple[np.ndarray, np.ndarray]:
         a = analysis.analyze(
             data["audio"][i],
             data["f0_hz"][i],
@@ -136,10 +138,15 @@ def analysis_targets(data: dict[str, np.ndarray], config: TrainConfig, cache: Pa
             d.n_noise_bands,
             config.confidence_threshold,
         )
-        f0s.append(a["f0_hz"])
         both = np.concatenate([a["harmonic_amplitudes"], a["noise_magnitudes"]], axis=1)
-        targets.append(np.log(both + config.log_eps).astype(np.float16))  # halves memory, 1e-3 precision
-    f0 = np.stack(f0s)
+        return a["f0_hz"], np.log(both + config.log_eps).astype(np.float16)  # halves memory, 1e-3 precision
+
+    # numpy releases the GIL in the heavy array operations, so threads use every core.
+    count = data["audio"].shape[0]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(tqdm(pool.map(one, range(count)), total=count, desc="analysis targets", leave=False))
+    f0 = np.stack([r[0] for r in results])
+    targets = [r[1] for r in results]
     inputs = np.stack([C.scale_f0(f0), C.scale_loudness(data["loudness_db"])], axis=-1).astype(np.float32)
     out = {"f0_hz": f0, "inputs": inputs, "log_targets": np.stack(targets)}
     if cache is not None:
@@ -222,7 +229,7 @@ class _Model:
             return loss
 
         def stage2(inputs, f0_hz, audio, start):
-            # The decoder sees the whole example (its causal context); only the crop is rendered.
+            # The decoder sees the crop plus its causal context; only the crop is rendered.
             n_crop = audio.shape[1] // HOP_SIZE + 1
             with tf.GradientTape() as tape:
                 out = self.decoder(inputs[..., :1], inputs[..., 1:])
@@ -239,6 +246,8 @@ class _Model:
             self.opt.apply(tape.gradient(loss, self.variables), self.variables)
             return loss
 
+        rf = receptive_field(config.decoder)
+        self.context_frames = None if rf is None else rf - 1  # None: a GRU needs the whole example
         self.stage1 = tf.function(stage1, jit_compile=config.jit)
         self.stage2 = tf.function(stage2, jit_compile=config.jit)
 
@@ -259,7 +268,7 @@ def _write_json(path: Path, data) -> None:
 
 
 def _resolve_config(run_dir: Path, config: TrainConfig) -> TrainConfig:
-    """Resume with the stored model/data settings; the budget (steps/minutes) may grow."""
+    """Resume with the stored settings; the budget (steps / minutes / pretrain_fraction) may change."""
     stored_path = run_dir / "config.json"
     if stored_path.exists():
         stored = TrainConfig.from_dict(json.loads(stored_path.read_text()))
@@ -268,7 +277,9 @@ def _resolve_config(run_dir: Path, config: TrainConfig) -> TrainConfig:
                 f"{run_dir} holds a run with a different model ({stored.decoder.to_dict()}); "
                 "use a new run dir or the same model options"
             )
+        # The budget may change between sessions (extend a run); everything else is the run's.
         stored.steps, stored.minutes = config.steps, config.minutes
+        stored.pretrain_fraction = config.pretrain_fraction
         config = stored
     _write_json(stored_path, config.to_dict())
     return config
@@ -283,7 +294,12 @@ def save_loss_plot(history: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for ax, stage, title in zip(axes, (1, 2), ("stage 1: log-amplitude L1", "stage 2: spectral loss"), strict=True):
         rows = [h for h in history if h["stage"] == stage]
-        ax.plot([h["step"] for h in rows], [h["loss"] for h in rows])
+        steps, losses = [h["step"] for h in rows], np.array([h["loss"] for h in rows])
+        ax.plot(steps, losses, color="tab:blue", alpha=0.3, linewidth=0.8)
+        if losses.size:  # a moving average makes the trend readable through the batch noise
+            width = max(1, min(25, losses.size // 10))
+            smooth = np.convolve(losses, np.ones(width) / width, mode="valid")
+            ax.plot(steps[width - 1 :], smooth, color="tab:blue")
         ax.set_title(title)
         ax.set_xlabel("step")
     fig.tight_layout()
@@ -305,6 +321,39 @@ def _save_audio_examples(model: _Model, data: dict, targets: dict, run_dir: Path
         audio = render_controls({k: v.numpy()[0] for k, v in out.items()}, targets["f0_hz"][i], ir)
         save_audio(out_dir / f"{i}_target.wav", data["audio"][i])
         save_audio(out_dir / f"{i}_resynthesis.wav", audio)
+
+
+# -------------------------------------------------------------------------------------------- batches
+
+
+def stage1_batch(targets: dict, config: TrainConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs [B, T, 2], log_targets [B, T, K + Bn]) of random whole examples."""
+    idx = rng.integers(0, targets["inputs"].shape[0], config.batch_size)
+    return targets["inputs"][idx], targets["log_targets"][idx]
+
+
+def stage2_batch(
+    data: dict, targets: dict, config: TrainConfig, context_frames: int | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(inputs [B, W, 2], f0_hz [B, W], audio [B, crop samples], crop start within the window [B]).
+
+    Only the crop and the decoder's receptive field before it are decoded: for a causal CNN the
+    crop's controls then equal those of decoding the whole example (a window at frame 0 has the same
+    padding). ``context_frames`` None (GRU) decodes whole examples.
+    """
+    n_examples, n_frames = targets["inputs"].shape[:2]
+    crop_frames = min(int(round(config.crop_seconds * SAMPLE_RATE / HOP_SIZE)) + 1, n_frames)
+    idx = rng.integers(0, n_examples, config.stage2_batch_size)
+    start = rng.integers(0, n_frames - crop_frames + 1, idx.size)
+    offsets = start[:, None] * HOP_SIZE + np.arange((crop_frames - 1) * HOP_SIZE)
+    audio = np.take_along_axis(data["audio"][idx], offsets, axis=1)
+    context = n_frames if context_frames is None else context_frames
+    window = min(n_frames, context + crop_frames)
+    first = np.clip(start - context, 0, n_frames - window)
+    frames = first[:, None] + np.arange(window)
+    inputs = np.take_along_axis(targets["inputs"][idx], frames[..., None], axis=1)
+    f0 = np.take_along_axis(targets["f0_hz"][idx], frames, axis=1)
+    return inputs, f0, audio, (start - first).astype(np.int32)
 
 
 # ---------------------------------------------------------------------------------------------- loop
@@ -357,8 +406,6 @@ def train(
     start_step = int(model.step.numpy())
     history = [h for h in history if h["step"] <= start_step]  # drop what the last checkpoint lost
 
-    n_examples, n_frames = targets["inputs"].shape[:2]
-    crop_frames = min(int(round(config.crop_seconds * SAMPLE_RATE / HOP_SIZE)) + 1, n_frames)
     elapsed0 = float(model.elapsed.numpy())
     session_start = time.perf_counter()
     last_save = session_start
@@ -382,14 +429,9 @@ def train(
             model.opt.lr.assign(config.learning_rate if stage == 1 else config.stage2_learning_rate)
         rng = np.random.default_rng([config.seed, step])  # per-step stream: a resumed run draws the same
         if stage == 1:
-            idx = rng.integers(0, n_examples, config.batch_size)
-            loss = model.stage1(targets["inputs"][idx], targets["log_targets"][idx])
+            loss = model.stage1(*stage1_batch(targets, config, rng))
         else:
-            idx = rng.integers(0, n_examples, config.stage2_batch_size)
-            start = rng.integers(0, n_frames - crop_frames + 1, idx.size)
-            offsets = start[:, None] * HOP_SIZE + np.arange((crop_frames - 1) * HOP_SIZE)
-            audio = np.take_along_axis(data["audio"][idx], offsets, axis=1)
-            loss = model.stage2(targets["inputs"][idx], targets["f0_hz"][idx], audio, start.astype(np.int32))
+            loss = model.stage2(*stage2_batch(data, targets, config, model.context_frames, rng))
         step += 1
         steps_this_session += 1
         model.step.assign(step)
