@@ -140,19 +140,17 @@ class InstrumentStream {
     if (autoFit !== undefined) this.autoFit = autoFit;
   }
 
-  _updateOctaves(f0, conf, loud) {
-    if (!this.autoFit) {
-      this.octaves = this.manual;
-      return;
+  // Running voice profile over the last ~8 s of voiced frames, refreshed once per block (not per frame).
+  _refreshProfile(frames) {
+    for (let i = 0; i < frames.f0Hz.length; i++) {
+      if (frames.f0Confidence[i] >= 0.5 && frames.f0Hz[i] > 0) {
+        this.voiced.push([frames.f0Hz[i], frames.f0Confidence[i], frames.loudnessDb[i]]);
+      }
     }
-    if (conf >= 0.5 && f0 > 0) {
-      this.voiced.push([f0, conf, loud]);
-      if (this.voiced.length > SR / HOP * 8) this.voiced.shift(); // last ~8 s of voiced frames
-      return;
-    }
-    const cols = [0, 1, 2].map((i) => this.voiced.map((v) => v[i]));
-    const voice = voiceProfile(cols[0], cols[1], cols[2]);
-    this.octaves = octaveShift(voice, this.profile, this.manual);
+    const maxVoiced = (SR / HOP) * 8;
+    if (this.voiced.length > maxVoiced) this.voiced.splice(0, this.voiced.length - maxVoiced);
+    const cols = [0, 1, 2].map((k) => this.voiced.map((v) => v[k]));
+    this.voice = this.voiced.length ? voiceProfile(cols[0], cols[1], cols[2]) : null;
   }
 
   /** Push input samples; returns exactly block.length output samples (silence until primed). */
@@ -164,25 +162,23 @@ class InstrumentStream {
       return out;
     }
     const frames = this.features.push(block);
+    this.lastFrames = frames; // the pitch trace reads these: no second tracker
     const n = frames.f0Hz.length;
     const out = new Float32Array(block.length);
     if (n > 0) {
       const h = this.hist;
+      if (this.autoFit) this._refreshProfile(frames);
+      // Loudness follows the instrument by matching medians (the offline path maps all quantiles).
+      const shift = this.autoFit && this.profile && this.voice && this.voiced.length > 50
+        ? this.profile.loudness.db[2] - this.voice.loudness.db[2] : 0;
       for (let i = 0; i < n; i++) {
-        this._updateOctaves(frames.f0Hz[i], frames.f0Confidence[i], frames.loudnessDb[i]);
         const voiced = frames.f0Confidence[i] >= 0.5 && frames.f0Hz[i] > 0;
+        // The octave only changes between notes, so a held note never jumps.
+        if (!voiced) this.octaves = this.autoFit ? octaveShift(this.voice, this.profile, this.manual) : this.manual;
         if (voiced) this.lastVoicedF0 = frames.f0Hz[i];
         // Causal fill: hold the last voiced f0 (the offline fill may look ahead; a stream cannot).
         const f0 = (voiced ? frames.f0Hz[i] : this.lastVoicedF0 || 220) * 2 ** this.octaves;
-        let loud = frames.loudnessDb[i];
-        if (this.autoFit && this.profile && this.voiced.length > 50) {
-          const cols = [0, 1, 2].map((k) => this.voiced.map((v) => v[k]));
-          const voice = voiceProfile(cols[0], cols[1], cols[2]);
-          if (voice && loud > -80) {
-            const shift = this.profile.loudness.db[2] - voice.loudness.db[2]; // medians
-            loud = Math.max(-80, loud + shift);
-          }
-        }
+        const loud = frames.loudnessDb[i] > -80 ? Math.max(-80, frames.loudnessDb[i] + shift) : frames.loudnessDb[i];
         h.f0.push(f0);
         h.loud.push(loud);
       }
