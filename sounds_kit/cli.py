@@ -31,6 +31,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def keep_beam_options(parser: argparse.ArgumentParser) -> None:
+    """Collect the options a subcommand does not know into ``args.beam_args`` instead of failing.
+
+    The top-level parser rejects leftovers; `prepare` and `sweep` hand them to Apache Beam so that
+    standard PipelineOptions (--runner, --direct_num_workers, ...) reach the pipeline unchanged.
+    """
+    parse_known = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        namespace, rest = parse_known(args, namespace)
+        namespace.beam_args = list(getattr(namespace, "beam_args", None) or []) + list(rest)
+        return namespace, []
+
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+
+
 def available_commands() -> dict[str, tuple[str, str]]:
     """The subcommands whose modules are present in this install."""
     from importlib.util import find_spec

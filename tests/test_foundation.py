@@ -64,3 +64,11 @@ def test_sing_command_starts_jupyterlab_and_prints_url():
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert "JupyterLab is up at http://127.0.0.1:" in out.stdout
+
+
+def test_beam_pipeline_options_pass_through_prepare_and_sweep():
+    from sounds_kit.cli import build_parser
+
+    for cmd in (["prepare", "in.wav", "-o", "ds"], ["sweep", "ds", "-o", "sw"]):
+        args = build_parser(cmd[0]).parse_args([*cmd, "--runner=FlinkRunner", "--flink_master=host:8081"])
+        assert args.beam_args == ["--runner=FlinkRunner", "--flink_master=host:8081"]

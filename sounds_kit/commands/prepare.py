@@ -28,20 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--overwrite", action="store_true", help="rebuild DATASET_DIR from scratch")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-file messages")
     parser.epilog = "Any other --name=value options are Apache Beam pipeline options (e.g. --runner=...)."
-    _pass_unknown_options_to_beam(parser)
+    from ..cli import keep_beam_options
 
-
-def _pass_unknown_options_to_beam(parser: argparse.ArgumentParser) -> None:
-    # The top-level parser rejects options a subcommand leaves over; keep them as args.beam_args
-    # instead, so that standard Beam PipelineOptions reach the pipeline unchanged.
-    parse_known = parser.parse_known_args
-
-    def parse_known_args(args=None, namespace=None):
-        namespace, rest = parse_known(args, namespace)
-        namespace.beam_args = list(getattr(namespace, "beam_args", None) or []) + list(rest)
-        return namespace, []
-
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+    keep_beam_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -39,20 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Any other --name=value options are Apache Beam pipeline options for --engine beam "
         "(e.g. --direct_num_workers=2, --flink_master=host:8081)."
     )
-    _keep_unknown_options(parser)
+    from ..cli import keep_beam_options
 
-
-def _keep_unknown_options(parser: argparse.ArgumentParser) -> None:
-    # The top-level parser rejects whatever a subcommand leaves over; collect it as args.beam_args
-    # instead, so Beam's own PipelineOptions reach the pipeline unchanged (as `prepare` does).
-    parse_known = parser.parse_known_args
-
-    def parse_known_args(args=None, namespace=None):
-        namespace, rest = parse_known(args, namespace)
-        namespace.beam_args = list(getattr(namespace, "beam_args", None) or []) + list(rest)
-        return namespace, []
-
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+    keep_beam_options(parser)
 
 
 def _beam_args(args: argparse.Namespace) -> list[str]:
