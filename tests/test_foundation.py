@@ -69,6 +69,8 @@ def test_sing_command_starts_jupyterlab_and_prints_url():
 def test_beam_pipeline_options_pass_through_prepare_and_sweep():
     from sounds_kit.cli import build_parser
 
-    for cmd in (["prepare", "in.wav", "-o", "ds"], ["sweep", "ds", "-o", "sw"]):
-        args = build_parser(cmd[0]).parse_args([*cmd, "--runner=FlinkRunner", "--flink_master=host:8081"])
-        assert args.beam_args == ["--runner=FlinkRunner", "--flink_master=host:8081"]
+    extra = ["--runner=FlinkRunner", "--flink_master=host:8081"]
+    args = build_parser("prepare").parse_args(["prepare", "in.wav", "-o", "ds", *extra])
+    assert args.beam_args == extra
+    args = build_parser("sweep").parse_args(["sweep", "ds", "-o", "sw", *extra])
+    assert args.runner == "FlinkRunner" and args.beam_args == ["--flink_master=host:8081"]
