@@ -196,12 +196,9 @@ def _refine_lags(diff: np.ndarray, spec: np.ndarray, pick: np.ndarray) -> np.nda
 
 
 def _as_signal(audio: np.ndarray) -> np.ndarray:
-    audio = np.asarray(audio)
-    if audio.ndim == 2:
-        audio = audio.mean(axis=1)
-    if audio.ndim != 1:
-        raise AudioError(f"audio must be 1-D or [samples, channels], got shape {audio.shape}")
-    audio = audio.astype(np.float32, copy=False)
+    from .audio_io import to_mono
+
+    audio = to_mono(audio)
     if not np.all(np.isfinite(audio)):
         raise AudioError("audio: contains NaN or infinite samples")
     return audio
