@@ -14,8 +14,9 @@ model_flags=(--decoder cnn --width "${WIDTH:-32}" --depth "${DEPTH:-6}" --harmon
 [ -f "work/data/$name/notes.json" ] || $kit render-demo-data --instrument "$name" -o "work/data/$name" --minutes 15 --seed 0
 [ -f "work/datasets/$name/manifest.json" ] || $kit prepare "work/data/$name" -o "work/datasets/$name"
 $kit train "work/datasets/$name" -o "work/runs/$name" --minutes "$minutes" "${model_flags[@]}" --quiet
-$kit evaluate "work/runs/$name" --dataset "work/datasets/$name" --json --quiet > "work/runs/$name/eval.json.tmp"
-mv "work/runs/$name/eval.json.tmp" "work/runs/$name/eval.json"
+# Both merge into work/runs/NAME/eval.json, which the export puts in the model card.
+$kit evaluate "work/runs/$name" --dataset "work/datasets/$name" --json --quiet
+$kit evaluate "work/runs/$name" assets/singers/*.wav --voice --json --quiet
 recipe=$(python3 -c "import json;d=json.load(open('work/data/$name/notes.json'));print(f\"{d['soundfont']} program {d['program']}\")")
 $kit export "work/runs/$name" -o "models/$name" --quantize float16 --name "$name" \
   --data-origin "15 min of General MIDI soundfont renders ($recipe) of raga phrases and Jana Gana Mana, rendered by \`sounds-kit render-demo-data --instrument $name --seed 0\` - sampled instruments, not recordings of a player"
