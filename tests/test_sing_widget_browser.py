@@ -228,7 +228,11 @@ def test_microphone_problems_and_missing_webgl_are_explained_and_transform_still
         allowed_host=("127.0.0.1", INSECURE_HOST),
         extra_args=["--disable-gpu", "--disable-software-rasterizer", *INSECURE_HOST_ARGS],
     )  # fmt: skip
-    code = "from sounds_kit import SingWidget\nw = SingWidget(instrument='bansuri')\nw"
+    # "tabla" is not installed anywhere: the picker must explain that, not fail silently.
+    code = (
+        "from sounds_kit import SingWidget\n"
+        "w = SingWidget(instrument='bansuri', instruments=['bansuri', 'shehnai', 'sarangi', 'tabla'])\nw"
+    )
     s = Session(server, browser, "denied", code)
     try:
         s.page.locator(".sk-record").click()
@@ -250,9 +254,9 @@ def test_microphone_problems_and_missing_webgl_are_explained_and_transform_still
             save_element_screenshot(s.widget, "sing-widget-transform-without-microphone")
 
         # Picking an instrument that is not installed says so; picking one that is brings it back.
-        s.page.locator(".sk-pill", has_text="Shehnai").click()
-        s.kernel.wait_until("w.instrument == 'shehnai' and w.model_state == 'error'")
-        assert "'shehnai' was not found" in s.kernel.eval("w.status")
+        s.page.locator(".sk-pill", has_text="Tabla").click()
+        s.kernel.wait_until("w.instrument == 'tabla' and w.model_state == 'error'")
+        assert "'tabla' was not found" in s.kernel.eval("w.status")
         if bansuri_available():
             s.page.locator(".sk-pill", has_text="Bansuri").click()
             s.kernel.wait_until("w.instrument == 'bansuri' and w.model_state == 'ready'")
