@@ -144,10 +144,11 @@ def choose_trials(space: dict, n: int, seed: int = 0) -> list[dict]:
     queues = {}
     for kind in space:
         mine = [c for c in configs if c["type"] == kind]
-        queues[kind] = [mine[i] for i in rng.permutation(len(mine))]
+        # The default leaves its queue before the zip, so the types still alternate after it.
+        queues[kind] = [c for c in (mine[i] for i in rng.permutation(len(mine))) if c != default]
     ordered = [c for c in configs if c == default]
     for row in itertools.zip_longest(*queues.values()):
-        ordered += [c for c in row if c is not None and c != default]
+        ordered += [c for c in row if c is not None]
     return [{"id": trial_id(c), "decoder": c} for c in ordered[:n]]
 
 

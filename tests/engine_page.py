@@ -46,12 +46,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class EnginePage:
     """An HTTP server on 127.0.0.1 serving the bundle, and a chromium page on it."""
 
-    def __init__(self, profile: Path, extra_args: list[str] | None = None):
+    def __init__(self, profile: Path, extra_args: list[str] | None = None, playwright: object | None = None):
         handler = functools.partial(_Handler, directory=str(STATIC))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.browser = open_browser(profile, extra_args=extra_args)
+        # One sync Playwright per thread: share a running one when the caller has it.
+        self.browser = open_browser(profile, extra_args=extra_args, playwright=playwright)
         self.page = self.browser.page
         self.page.goto(self.url)
         self.page.wait_for_function("window.skReady === true", timeout=60_000)

@@ -93,7 +93,7 @@ def test_browser_engine_matches_python(page, instrument_dir, backend):
     assert snr_db(expected, out) >= 40.0, f"{backend}: SNR {snr_db(expected, out):.1f} dB"
 
 
-def test_float16_webgl_textures_keep_phase_over_a_minute(instrument_dir, tmp_path):
+def test_float16_webgl_textures_keep_phase_over_a_minute(page, instrument_dir, tmp_path):
     """WEBGL_FORCE_F16_TEXTURES: the decoder runs in half precision, the phase stays float64 JS."""
     require_browser()
     from engine_page import RENDER_JS, EnginePage, instrument_payload
@@ -109,17 +109,17 @@ def test_float16_webgl_textures_keep_phase_over_a_minute(instrument_dir, tmp_pat
     feats = compute_features(audio)
     expected = inst.transfer(audio, features=feats)
 
-    page = EnginePage(tmp_path / "profile")
+    # A fresh page: the float16 flag must be set before WebGL initialises.
+    f16_page = EnginePage(tmp_path / "profile", playwright=page.browser.playwright)
     try:
-        got = page.evaluate(
+        got = f16_page.evaluate(
             RENDER_JS,
             {"backend": "webgl", "f16": True, "files": instrument_payload(browser_files(instrument_dir)),
              "audio": base64.b64encode(audio.tobytes()).decode(), "opts": {}},
         )  # fmt: skip
-        f16 = page.evaluate("() => sk.tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED') === false || "
-                            "sk.tf.env().getBool('WEBGL_FORCE_F16_TEXTURES')")  # fmt: skip
+        f16 = f16_page.evaluate("() => sk.tf.env().getBool('WEBGL_FORCE_F16_TEXTURES')")
     finally:
-        page.close()
+        f16_page.close()
     assert got["backend"] == "webgl" and f16
     out = np.asarray(got["audio"], np.float32)
     first, last = slice(sr, 6 * sr), slice(len(out) - 5 * sr, len(out))

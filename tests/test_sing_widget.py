@@ -76,10 +76,10 @@ def test_instruments_resolve_by_name_or_path_and_say_where_they_looked(models, t
     assert resolve_instrument("bansuri") == models / "bansuri"
     mine = fake_instrument(tmp_path / "exports" / "my_flute")
     assert resolve_instrument(str(mine)) == mine
-    with pytest.raises(ModelFileError, match="'shehnai' was not found.*sounds-kit export"):
-        resolve_instrument("shehnai")
+    with pytest.raises(ModelFileError, match="'tabla' was not found.*sounds-kit export"):
+        resolve_instrument("tabla")
     assert describe_instrument("bansuri") == {"key": "bansuri", "label": "Bansuri", "available": True}
-    assert describe_instrument("sarangi")["available"] is False
+    assert describe_instrument("tabla") == {"key": "tabla", "label": "Tabla", "available": False}
 
 
 def test_model_files_are_the_browser_files_and_are_checked(models):
@@ -120,10 +120,10 @@ def test_model_bytes_go_out_only_after_the_front_end_is_ready(models):
     assert [len(b) for b in buffers] == [len((models / "bansuri" / n).read_bytes()) for n in content["files"]]
     assert w.frontend_ready
     # Choosing another instrument sends its files (or says why it cannot).
-    w.instrument = "shehnai"
+    w.instrument = "tabla"
     [(error, _)] = sent.of("model_error")
-    assert error["key"] == "shehnai" and "not found" in error["message"]
-    assert w.model_state == "error" and w.status_level == "error" and "shehnai" in w.status
+    assert error["key"] == "tabla" and "not found" in error["message"]
+    assert w.model_state == "error" and w.status_level == "error" and "tabla" in w.status
 
 
 def test_takes_and_outputs_arrive_as_float32_arrays(models, tmp_path):

@@ -30,7 +30,7 @@ def test_pareto_front_and_the_choice_rule():
 
 def test_trial_order_is_stable_alternates_types_and_extends():
     first = S.choose_trials(S.resolve_space("small"), 5, seed=0)
-    assert first[0]["decoder"]["width"] == 64 and first[0]["id"] == "cnn-w64-d6-h48-n32"  # the kit's default
+    assert first[0]["decoder"]["width"] == 32 and first[0]["id"] == "cnn-w32-d6-h48-n32"  # the kit's default
     assert [t["decoder"]["type"] for t in first[1:]] == ["cnn", "gru", "cnn", "gru"]
     assert S.choose_trials(S.resolve_space("small"), 9, seed=0)[:5] == first  # more trials extend the list
     assert len({t["id"] for t in S.choose_trials(S.resolve_space("small"), 1000)}) == len(S.grid(SPACE_SMALL))
