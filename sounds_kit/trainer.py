@@ -296,12 +296,11 @@ def _resolve_config(run_dir: Path, config: TrainConfig) -> TrainConfig:
 
 
 def save_loss_plot(history: list[dict], path: Path) -> None:
-    import matplotlib
+    # A bare Figure (no pyplot): saving a file must not switch a notebook's backend to Agg.
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig = Figure(figsize=(10, 3.5))
+    axes = fig.subplots(1, 2)
     for ax, stage, title in zip(axes, (1, 2), ("stage 1: log-amplitude L1", "stage 2: spectral loss"), strict=True):
         rows = [h for h in history if h["stage"] == stage]
         steps, losses = [h["step"] for h in rows], np.array([h["loss"] for h in rows])
@@ -315,7 +314,6 @@ def save_loss_plot(history: list[dict], path: Path) -> None:
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=80)
-    plt.close(fig)
     os.replace(tmp, path)
 
 
