@@ -49,6 +49,18 @@ def save_serving_model(decoder, path: Path) -> Path:
     return path
 
 
+def signature_output_nodes(saved_model: Path) -> dict[str, str]:
+    """Output name -> graph node (``Identity_N:0``) of the SavedModel's serving signature.
+
+    The converter keys its signature by these names, except when two outputs share a shape; then it
+    falls back to node names, and this mapping (flattened in sorted-key order, as TF does) decides.
+    """
+    import tensorflow as tf
+
+    sig = tf.saved_model.load(str(saved_model)).signatures["serving_default"]
+    return {k: t.name for k, t in zip(sorted(sig.structured_outputs), sig.outputs, strict=True)}
+
+
 def convert_to_tfjs(saved_model: Path, out_dir: Path, quantize: str = "float16") -> None:
     """Run the official tensorflowjs converter (in a subprocess: it imports TF and TF-DF heavily)."""
     if quantize not in QUANTIZATIONS:
@@ -133,6 +145,7 @@ def export_decoder(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             saved = save_serving_model(decoder, Path(tmp) / "saved_model")
+            output_nodes = signature_output_nodes(saved)
             convert_to_tfjs(saved, staging, quantize)
         model_json = compact_model_json(json.loads((staging / "model.json").read_text()))
         (staging / "model.json").write_text(json.dumps(model_json, separators=(",", ":")))
@@ -150,7 +163,9 @@ def export_decoder(
             "decoder": config.to_dict(),
             "quantization": quantize,
             "inputs": {k: signature.get("inputs", {}).get(k, {}).get("name", f"{k}:0") for k in INPUT_NAMES},
-            "outputs": {k: signature.get("outputs", {}).get(k, {}).get("name") for k in OUTPUT_NAMES},
+            "outputs": {
+                k: signature.get("outputs", {}).get(k, {}).get("name") or output_nodes.get(k) for k in OUTPUT_NAMES
+            },
             "synth": {
                 "n_harmonics": config.n_harmonics,
                 "n_noise_bands": config.n_noise_bands,
