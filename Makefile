@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.sounds-kit-installed
+BUNDLE := sounds_kit/static/widget.js
 
 .PHONY: sing test setup system-deps widget lint test-js test-py clean
 
@@ -18,7 +19,11 @@ test: setup system-deps
 	$(MAKE) test-js
 	$(MAKE) test-py
 
-setup: $(STAMP)
+setup: $(STAMP) $(BUNDLE)
+
+# Rebuild the widget bundle when its JS sources change (pip install -e builds it the first time).
+$(BUNDLE): $(STAMP) $(shell find widgets/src -name '*.js' -o -name '*.json' 2>/dev/null)
+	cd widgets && npm run build
 
 $(STAMP): pyproject.toml widgets/package.json widgets/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
