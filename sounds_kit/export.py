@@ -190,6 +190,7 @@ def export_decoder(
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(staging, out_dir)
+        out_dir.chmod(0o755)  # mkdtemp made it private; an instrument is meant to be shared
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
