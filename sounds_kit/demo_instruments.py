@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import staging_dir
 from .demo_music import Passage, Style
 from .errors import UserFacingError
 
@@ -204,7 +205,6 @@ def render_demo_data(
     import json
     import os
     import shutil
-    import tempfile
 
     from ._version import __version__
     from .audio_io import save_audio
@@ -238,11 +238,7 @@ def render_demo_data(
         tail_s=TAIL_S,
     )
     audios = render_passages(recipe, passages, progress=progress)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
+    tmp = staging_dir(out_dir)
     try:
         files = []
         for i, (p, audio) in enumerate(zip(passages, audios, strict=True)):

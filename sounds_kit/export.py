@@ -28,6 +28,7 @@ import numpy as np
 
 from . import conventions
 from ._version import __version__
+from .atomic import staging_dir
 from .decoders import INPUT_NAMES, OUTPUT_NAMES, DecoderConfig
 from .errors import ModelFileError
 
@@ -140,8 +141,7 @@ def export_decoder(
 ) -> Path:
     """Write MODEL_DIR atomically (a temp dir renamed into place) and return it."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging = staging_dir(out_dir)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             saved = save_serving_model(decoder, Path(tmp) / "saved_model")
@@ -190,7 +190,6 @@ def export_decoder(
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(staging, out_dir)
-        out_dir.chmod(0o755)  # mkdtemp made it private; an instrument is meant to be shared
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -24,7 +24,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import dataset as ds
+from .atomic import staging_dir
 from .audio_io import AUDIO_EXTENSIONS, audio_info, resample, to_mono
 from .conventions import (
     DEFAULT_EXAMPLE_HOP_SECONDS,
@@ -466,11 +466,7 @@ def prepare(
         facts[path] = info
         segments += segs
 
-    dataset_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dataset_dir.name}.tmp-", dir=dataset_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
+    staging = staging_dir(dataset_dir)
     try:
         records: list[dict] = []
         if segments:
