@@ -178,11 +178,15 @@ def open_browser(
     return browser
 
 
-def run_all_cells(page, timeout_ms: int = 120_000) -> None:
-    """Wait for the kernel, then Run > Run All Cells in JupyterLab."""
+def run_all_cells(page, timeout_ms: int = 120_000, app: str = "lab") -> None:
+    """Wait for the kernel, then Run > Run All Cells (JupyterLab, or Notebook 7 with app='notebook')."""
     page.wait_for_selector(".jp-Notebook", timeout=timeout_ms)
-    # The status bar names the kernel and its state once the session is connected.
-    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=timeout_ms)
+    if app == "lab":
+        # The status bar names the kernel and its state once the session is connected.
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=timeout_ms)
+    else:
+        # Notebook 7 has no status bar: the toolbar names the kernel once it is connected.
+        page.locator(".jp-Toolbar").get_by_text("Python 3 (ipykernel)").first.wait_for(timeout=timeout_ms)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
 

@@ -19,7 +19,8 @@ from jupyter_browser import (
 pytestmark = pytest.mark.browser
 
 
-def test_widget_renders_and_round_trips_in_jupyterlab(tmp_path):
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_widget_renders_and_round_trips_in_jupyterlab_and_notebook7(tmp_path, app):
     require_browser()
     marker = tmp_path / "frontend.json"
     write_notebook(
@@ -31,14 +32,15 @@ def test_widget_renders_and_round_trips_in_jupyterlab(tmp_path):
             "w.observe(report, 'frontend_ready')\nw",
         ],
     )
-    server = start_jupyter(tmp_path)
+    server = start_jupyter(tmp_path, app=app)
     browser = open_browser(tmp_path / "profile")
     try:
-        browser.page.goto(server.lab_url("check.ipynb"))
-        run_all_cells(browser.page)
+        notebook7 = f"{server.base}/notebooks/check.ipynb?token={server.token}"
+        browser.page.goto(server.lab_url("check.ipynb") if app == "lab" else notebook7)
+        run_all_cells(browser.page, app=app)
         info = wait_for_file(marker)
         browser.page.wait_for_selector(".sounds-kit-env")
-        save_screenshot(browser.page, "foundation-environment-check")
+        save_screenshot(browser.page, f"foundation-environment-check-{app}")
         text = browser.page.locator(".sounds-kit-env").inner_text()
     finally:
         browser.close()
