@@ -58,11 +58,12 @@ _CHUNK_FRAMES = 1024  # ~8 MB per complex [frames, bins] buffer: hour-long input
 
 
 def hz_to_midi(f_hz: np.ndarray | float) -> np.ndarray:
-    """MIDI note number (69 = A4 = 440 Hz); non-positive frequencies map to 0."""
+    """MIDI note number (69 = A4 = 440 Hz); non-positive frequencies map to 0 (for display and stats;
+    the decoder's input uses :func:`sounds_kit.controls.hz_to_midi` itself, the one formula)."""
+    from .controls import hz_to_midi as midi_of
+
     f = np.asarray(f_hz, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        midi = 69.0 + 12.0 * np.log2(f / 440.0)
-    return np.where(f > 0, midi, 0.0)
+    return np.where(f > 0, midi_of(f), 0.0)
 
 
 def midi_to_hz(midi: np.ndarray | float) -> np.ndarray:
