@@ -10,7 +10,13 @@ def _fmt_metrics(metrics: dict | None) -> str:
         return "Not evaluated yet: run `sounds-kit evaluate MODEL_DIR AUDIO... --json`."
     rows = ["| metric | value |", "| --- | --- |"]
     for key, value in metrics.items():
-        rows.append(f"| {key} | {value:.3g} |" if isinstance(value, (int, float)) else f"| {key} | {value} |")
+        if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 10):
+            text = f"{int(value):,}"  # counts read as counts, not 1.06e+05
+        elif isinstance(value, float):
+            text = f"{value:.3g}"
+        else:
+            text = str(value)
+        rows.append(f"| {key} | {text} |")
     return "\n".join(rows)
 
 
