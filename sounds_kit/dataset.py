@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .atomic import write_json_atomic  # noqa: F401 - part of this module's API
 from .conventions import HOP_SIZE, SAMPLE_RATE, n_frames
 from .errors import UserFacingError
 
@@ -108,12 +109,6 @@ def write_shard(path: str | Path, records: Iterable[bytes]) -> int:
     return count
 
 
-def write_json_atomic(path: str | Path, data: dict) -> Path:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
-    return path
 
 
 # ---------------------------------------------------------------------------------------------

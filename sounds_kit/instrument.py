@@ -10,6 +10,7 @@ run the very same numbers.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,17 +25,35 @@ SHIPPED = ("bansuri", "shehnai", "sarangi")
 WEIGHTS_FILE = "decoder.npz"
 
 
+def model_search_path() -> list[Path]:
+    """Where instrument names are looked up: $SOUNDS_KIT_MODELS (os.pathsep list), ./models, the repo's models/."""
+    dirs = [Path(p) for p in os.environ.get("SOUNDS_KIT_MODELS", "").split(os.pathsep) if p]
+    dirs += [Path.cwd() / "models", MODELS_DIR]
+    seen: list[Path] = []
+    for d in dirs:
+        if d.resolve() not in [s.resolve() for s in seen]:
+            seen.append(d)
+    return seen
+
+
 def resolve_model_dir(name_or_path: str | Path) -> Path:
-    """A shipped instrument's name or a MODEL_DIR path -> the directory (clear error if absent)."""
-    path = Path(name_or_path)
-    if path.is_dir():
-        return path
-    candidate = MODELS_DIR / str(name_or_path)
-    if candidate.is_dir():
-        return candidate
-    shipped = [p.name for p in MODELS_DIR.iterdir() if (p / "metadata.json").exists()] if MODELS_DIR.exists() else []
+    """An instrument name ('bansuri') or a MODEL_DIR path -> the folder holding its metadata.json.
+
+    The one lookup for the CLI, Python and the widget, so a name means the same instrument everywhere.
+    """
+    key = str(name_or_path)
+    given = Path(key).expanduser()
+    candidates = [given] if (given.is_absolute() or len(given.parts) > 1) else []
+    candidates += [d / key for d in model_search_path()]
+    if given.is_dir() and given not in candidates:
+        candidates.insert(0, given)
+    for c in candidates:
+        if (c / "metadata.json").is_file():
+            return c
+    looked = ", ".join(str(c) for c in candidates)
     raise ModelFileError(
-        f"no instrument {str(name_or_path)!r}: give an exported MODEL_DIR or one of {', '.join(shipped) or '(none)'}"
+        f"no instrument {key!r}: {key!r} was not found (looked for metadata.json in {looked}). "
+        "Export one with `sounds-kit export RUN -o MODEL_DIR` and pass that folder, or use a shipped instrument."
     )
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -32,14 +31,15 @@ import traitlets
 
 from .conventions import SAMPLE_RATE
 from .errors import ModelFileError
+from .instrument import SHIPPED as SHIPPED_INSTRUMENTS
+from .instrument import model_search_path  # noqa: F401 - re-exported for callers of this module
+from .instrument import resolve_model_dir as resolve_instrument
 from .widget_base import KitWidget
 
-SHIPPED_INSTRUMENTS = ("bansuri", "shehnai", "sarangi")
 RAGAS = ("yaman", "bhairav", "bhupali", "kafi", "chromatic")
 OCTAVE_RANGE = (-2, 2)
 GAIN_RANGE_DB = (-24.0, 12.0)
 MAX_TRANSFORM_SECONDS = 120.0  # a browser-side render of longer clips would freeze the page for long
-REPO_MODELS = Path(__file__).resolve().parents[1] / "models"
 
 _NOTE_RE = re.compile(r"^\s*([A-Ga-g])([#b]?)(-?\d)\s*$")
 _SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -60,34 +60,6 @@ def note_to_hz(note: str | float) -> float:
     if not 40.0 <= hz <= 1000.0:
         raise ValueError(f"Sa = {hz:.1f} Hz is outside the sung range (40..1000 Hz)")
     return hz
-
-
-def model_search_path() -> list[Path]:
-    """Where instrument names are looked up: $SOUNDS_KIT_MODELS (os.pathsep list), ./models, the repo's models/."""
-    dirs = [Path(p) for p in os.environ.get("SOUNDS_KIT_MODELS", "").split(os.pathsep) if p]
-    dirs += [Path.cwd() / "models", REPO_MODELS]
-    seen: list[Path] = []
-    for d in dirs:
-        if d.resolve() not in [s.resolve() for s in seen]:
-            seen.append(d)
-    return seen
-
-
-def resolve_instrument(key: str) -> Path:
-    """An instrument name ('bansuri') or a MODEL_DIR path -> the folder holding its metadata.json."""
-    given = Path(key).expanduser()
-    candidates = [given] if (given.is_absolute() or len(given.parts) > 1) else []
-    candidates += [d / key for d in model_search_path()]
-    if given.is_dir() and given not in candidates:
-        candidates.insert(0, given)
-    for c in candidates:
-        if (c / "metadata.json").is_file():
-            return c
-    looked = ", ".join(str(c) for c in candidates)
-    raise ModelFileError(
-        f"instrument {key!r} was not found (looked for metadata.json in {looked}). "
-        "Export one with `sounds-kit export RUN -o MODEL_DIR` and pass that folder, or use a shipped instrument."
-    )
 
 
 def read_instrument_files(model_dir: str | Path) -> tuple[dict, dict[str, bytes]]:

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import analysis
 from . import controls as C
+from .atomic import write_json_atomic
 from .conventions import HOP_SIZE, SAMPLE_RATE
 from .decoders import DecoderConfig, receptive_field
 from .errors import UserFacingError
@@ -272,9 +273,7 @@ def _crop_frames(tf, x, start, n):
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_json_atomic(path, data)
 
 
 def _resolve_config(run_dir: Path, config: TrainConfig) -> TrainConfig:
