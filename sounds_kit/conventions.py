@@ -54,6 +54,50 @@ NOISE_TABLE_SIZE = 32_768
 NOISE_SEED = 1234
 """Seed of the mulberry32 generator that builds the noise table (same in Python and JS)."""
 
+VOICED_CONFIDENCE = 0.5
+"""A frame is voiced when its f0 confidence is at least this (``is_voiced``): decoder inputs, tone fitting,
+metrics, plots and the browser all use this one cut."""
+
+DEFAULT_F0_HZ = 220.0
+"""f0 given to frames before the first voiced one (the decoder needs some pitch there)."""
+
+A4_HZ = 440.0
+"""Tuning reference: MIDI note ``A4_MIDI`` sounds at this frequency."""
+
+A4_MIDI = 69.0
+"""MIDI note number of A4."""
+
+FIT_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Loudness quantiles that tone fitting maps between (voice -> instrument), stored in stats/metadata."""
+
+RAGAS = {
+    # Swaras as semitones above Sa (12 = upper Sa, negative = lower octave). ``scale`` is what the pitch
+    # trace draws; aroha/avaroha/vadi/samvadi shape the demo melodies. One list for widget, guide and data.
+    # Yaman (Kalyan thaat): tivra Ma; aroha usually starts from mandra Ni.
+    "yaman": {"label": "Yaman", "aroha": [-1, 2, 4, 6, 9, 11, 12], "avaroha": [12, 11, 9, 7, 6, 4, 2, 0],
+              "vadi": 4, "samvadi": 11},
+    # Bhairav: komal Re and komal Dha (sung with andolan), shuddha Ga and Ni.
+    "bhairav": {"label": "Bhairav", "aroha": [0, 1, 4, 5, 7, 8, 11, 12], "avaroha": [12, 11, 8, 7, 5, 4, 1, 0],
+                "vadi": 8, "samvadi": 1},
+    # Bhupali: pentatonic S R G P D.
+    "bhupali": {"label": "Bhupali", "aroha": [0, 2, 4, 7, 9, 12], "avaroha": [12, 9, 7, 4, 2, 0],
+                "vadi": 4, "samvadi": 9},
+    # Kafi: komal Ga and komal Ni.
+    "kafi": {"label": "Kafi", "aroha": [0, 2, 3, 5, 7, 9, 10, 12], "avaroha": [12, 10, 9, 7, 5, 3, 2, 0],
+             "vadi": 7, "samvadi": 0},
+    # Bhimpalasi: aroha skips Re and Dha.
+    "bhimpalasi": {"label": "Bhimpalasi", "aroha": [-2, 0, 3, 5, 7, 10, 12],
+                   "avaroha": [12, 10, 9, 7, 5, 3, 2, 0], "vadi": 5, "samvadi": 0},
+    # Malkauns: pentatonic S g M d n.
+    "malkauns": {"label": "Malkauns", "aroha": [0, 3, 5, 8, 10, 12], "avaroha": [12, 10, 8, 5, 3, 0],
+                 "vadi": 5, "samvadi": 0},
+}
+for _raga in RAGAS.values():
+    _raga["scale"] = sorted({s % 12 for s in _raga["aroha"] + _raga["avaroha"]})
+RAGAS["chromatic"] = {"label": "All 12 (chromatic)", "aroha": list(range(13)), "avaroha": list(range(12, -1, -1)),
+                      "vadi": 0, "samvadi": 7, "scale": list(range(12))}
+DEFAULT_RAGA = "yaman"
+
 DEFAULT_EXAMPLE_SECONDS = 4.0
 """Length of one training example."""
 
@@ -75,12 +119,41 @@ DEFAULTS = {
     "loudness_scale_db": LOUDNESS_SCALE_DB,
     "noise_table_size": NOISE_TABLE_SIZE,
     "noise_seed": NOISE_SEED,
+    "voiced_confidence": VOICED_CONFIDENCE,
+    "default_f0_hz": DEFAULT_F0_HZ,
+    "a4_hz": A4_HZ,
+    "a4_midi": A4_MIDI,
+    "fit_probs": list(FIT_PROBS),
+    "ragas": RAGAS,
+    "default_raga": DEFAULT_RAGA,
 }
 
 
 def n_frames(n_samples: int) -> int:
     """Frames for a clip of ``n_samples``: frame i is centred on sample i * HOP_SIZE."""
     return int(n_samples) // HOP_SIZE + 1
+
+
+def is_voiced(confidence):
+    """Voicing decision from f0 confidence (scalar or array): ``confidence >= VOICED_CONFIDENCE``."""
+    import numpy as np
+
+    return np.asarray(confidence) >= VOICED_CONFIDENCE
+
+
+def hz_to_midi(f_hz):
+    """MIDI note number (``A4_MIDI`` = ``A4_HZ``); frequencies are clipped to 1e-3 Hz so zeros stay finite."""
+    import numpy as np
+
+    f = np.maximum(np.asarray(f_hz, dtype=np.float64), 1e-3)
+    return A4_MIDI + 12.0 * np.log2(f / A4_HZ)
+
+
+def midi_to_hz(midi):
+    """Frequency (Hz) of a MIDI note number, fractional notes allowed."""
+    import numpy as np
+
+    return A4_HZ * 2.0 ** ((np.asarray(midi, dtype=np.float64) - A4_MIDI) / 12.0)
 
 
 def as_dict() -> dict:
