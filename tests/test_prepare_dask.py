@@ -74,7 +74,8 @@ def test_cli_starts_its_own_local_cluster(inputs, tmp_path, capsys):  # noqa: F8
 
     common = ["--example-seconds", str(EXAMPLE_S), "--hop-seconds", str(HOP_S), "--eval-fraction", "0.3", "--quiet"]
     assert main(["prepare", str(inputs), "-o", str(tmp_path / "direct"), *common]) == 0
-    assert main(["prepare", str(inputs), "-o", str(tmp_path / "dask"), *common, "--engine", "dask", "--workers", "2"]) == 0
+    dask = ["--engine", "dask", "--workers", "2"]
+    assert main(["prepare", str(inputs), "-o", str(tmp_path / "dask"), *common, *dask]) == 0
     assert "4 bad input(s)" in capsys.readouterr().out
     _same_dataset(tmp_path / "direct", tmp_path / "dask")
 
