@@ -128,7 +128,8 @@ class SingController {
   }
 
   soundOptions() {
-    return { autoFit: this.model.get("auto_fit"), octaveShift: this.model.get("octave_shift"), gainDb: this.model.get("gain_db") };
+    const m = this.model;
+    return { autoFit: m.get("auto_fit"), octaveShift: m.get("octave_shift"), gainDb: m.get("gain_db"), room: m.get("room") };
   }
 
   // ---------------------------------------------------------------- traits and messages from Python
@@ -156,6 +157,7 @@ class SingController {
       "change:auto_fit": () => this.onSoundSettings(),
       "change:octave_shift": () => this.onSoundSettings(),
       "change:gain_db": () => this.onSoundSettings(),
+      "change:room": () => this.onSoundSettings(),
       "change:live": () => {
         if (m.get("live") !== this.live.on) this.live.set(m.get("live"));
       },

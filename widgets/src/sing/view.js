@@ -82,6 +82,7 @@ export class SingView {
     }
     this.gain = h("input", { type: "range", min: -24, max: 12, step: 1, oninput: () => act.setTrait("gain_db", Number(this.gain.value)) });
     this.gainValue = h("span", { class: "sk-value" });
+    this.room = h("input", { type: "checkbox", onchange: () => act.setTrait("room", this.room.checked) });
     this.root.append(
       h("div", { class: "sk-panels" },
         h("div", { class: "sk-panel" }, h("h4", { text: "Guide" }),
@@ -91,7 +92,8 @@ export class SingView {
         h("div", { class: "sk-panel" }, h("h4", { text: "Instrument sound" }),
           h("label", { class: "sk-field sk-switch", title: "Move your pitch by octaves into the instrument's range and match its loudness" }, this.autoFit, "Auto-fit"),
           h("span", { class: "sk-field" }, h("span", { text: "Octave" }), this.octaveSeg),
-          h("span", { class: "sk-field" }, h("span", { text: "Gain" }), this.gain, this.gainValue))),
+          h("span", { class: "sk-field" }, h("span", { text: "Gain" }), this.gain, this.gainValue),
+          h("label", { class: "sk-field sk-switch", title: "Play in a small room (off: dry, as the instrument was recorded)" }, this.room, "Room"))),
     );
 
     this.specVoice = h("canvas");
@@ -153,6 +155,7 @@ export class SingView {
     this.autoFit.checked = m.get("auto_fit");
     for (const b of this.octaveSeg.children) b.classList.toggle("sk-on", Number(b.dataset.octave) === m.get("octave_shift"));
     this.gain.value = m.get("gain_db");
+    this.room.checked = m.get("room");
     const g = m.get("gain_db");
     this.gainValue.textContent = `${g > 0 ? "+" : ""}${g.toFixed(0)} dB`;
     this.trace.setSa(sa);
