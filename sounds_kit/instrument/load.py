@@ -106,8 +106,12 @@ class Instrument:
         """"instrument" (an exported MODEL_DIR) or "run" (a training run dir)."""
         return self.metadata.get("kind", "instrument")
 
-    def controls(self, features: dict, auto_fit: bool = True, octaves: int = 0) -> dict:
-        """Fitted, filled decoder controls for features (``features.compute_features`` output)."""
+    def controls(self, features: dict, auto_fit: bool = True, octaves: int = 0, gate: bool = True) -> dict:
+        """Fitted, filled decoder controls for features (``features.compute_features`` output).
+
+        ``gate``: the voice's rests silence the instrument (note on/off, ``dsp/gate.py``); off for
+        resynthesis, where the target is the instrument's own audio, breath and all.
+        """
         from sounds_kit.dsp.tone_fit import fit_features
 
         fitted = fit_features(features, self.stats, auto_fit=auto_fit, manual_octaves=octaves)
@@ -116,20 +120,31 @@ class Instrument:
         loud_in = C.scale_loudness(fitted["loudness_db"])[None, :, None].astype(np.float32)
         # np.asarray: numpy arrays from an export's decoder, eager tensors from a training run's.
         out = {k: np.asarray(v)[0].astype(np.float64) for k, v in self.decoder(f0_in, loud_in).items()}
+        if gate:
+            g = fitted["gate"]
+            out["amplitude"] = out["amplitude"] * g.reshape(-1, *([1] * (out["amplitude"].ndim - 1)))
+            if "noise_magnitudes" in out:
+                out["noise_magnitudes"] = out["noise_magnitudes"] * g[:, None]
         return {**out, "f0_hz": f0, "loudness_db": fitted["loudness_db"], "octaves": fitted["octaves"]}
 
-    def render_controls(self, controls: dict, n_samples: int, gain_db: float = 0.0, reverb: bool = True) -> np.ndarray:
+    def render_controls(
+        self, controls: dict, n_samples: int, gain_db: float = 0.0, reverb: bool = True, room: bool = False
+    ) -> np.ndarray:
+        """Controls -> audio: the synth, the model's own learned reverb (if it has one and ``reverb``), then
+        the kit's default room when ``room`` (off here: metrics compare with dry training audio)."""
+        from sounds_kit.dsp.room import apply_room
         from sounds_kit.dsp.synth import render
 
         ir = self.reverb_ir if reverb else None
-        return render(controls, controls["f0_hz"], n_samples=n_samples, reverb_ir=ir, gain_db=gain_db)
+        audio = render(controls, controls["f0_hz"], n_samples=n_samples, reverb_ir=ir, gain_db=gain_db)
+        return apply_room(audio) if room else audio
 
     def resynthesize(self, features: dict, n_samples: int | None = None) -> np.ndarray:
         """Audio from a clip's own features (no fitting): what the model makes of its training audio."""
         from sounds_kit.dsp.synth import default_n_samples
 
         n = default_n_samples(len(features["f0_hz"])) if n_samples is None else n_samples
-        return self.render_controls(self.controls(features, auto_fit=False), n)
+        return self.render_controls(self.controls(features, auto_fit=False, gate=False), n)
 
     def transfer(
         self,
@@ -138,12 +153,13 @@ class Instrument:
         octaves: int = 0,
         gain_db: float = 0.0,
         features: dict | None = None,
+        room: bool = True,
     ) -> np.ndarray:
-        """Voice (16 kHz mono) -> this instrument, same length."""
+        """Voice (16 kHz mono) -> this instrument, same length, in the kit's room (``room=False``: dry)."""
         from sounds_kit.dsp.features import compute_features
 
         feats = features if features is not None else compute_features(audio)
-        return self.render_controls(self.controls(feats, auto_fit, octaves), len(audio), gain_db)
+        return self.render_controls(self.controls(feats, auto_fit, octaves), len(audio), gain_db, room=room)
 
 
 def load_instrument(name_or_path: str | Path) -> Instrument:
