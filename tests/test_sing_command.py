@@ -1,5 +1,6 @@
-"""`sounds-kit sing` (what `make sing` runs): the printed URL opens the sing notebook, and running it there
-leaves the committed notebooks untouched (it runs a working copy under the git-ignored work/ folder)."""
+"""`sounds-kit sing` (what `make sing` runs): the printed URL opens the sing notebook, which runs on its own
+(an empty workshop folder), and running it there leaves the committed notebooks untouched (it runs a
+working copy under the git-ignored work/ folder)."""
 
 from __future__ import annotations
 
@@ -112,7 +113,11 @@ def test_the_printed_url_opens_the_sing_notebook_and_running_it_leaves_the_check
         while time.monotonic() < deadline and '"outputs": []' in saved.read_text():
             time.sleep(0.5)
         save_screenshot(browser.page, "make-sing-notebook")
-        assert any(c.get("outputs") for c in json.loads(saved.read_text())["cells"] if c["cell_type"] == "code")
+        cells = [c for c in json.loads(saved.read_text())["cells"] if c["cell_type"] == "code"]
+        assert any(c.get("outputs") for c in cells)
+        # It ran on its own, with a fresh workshop folder: the shipped instruments came with the kit.
+        errors = [o for c in cells for o in c["outputs"] if o.get("output_type") == "error"]
+        assert not errors, errors
     finally:
         if browser is not None:
             browser.close()
