@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("sounds_kit.commands.export", "export a trained run to a TF.js model for the browser"),
     "transfer": ("sounds_kit.commands.transfer", "turn a voice recording into an instrument"),
     "sing": ("sounds_kit.commands.sing", "open JupyterLab on the sing notebook"),
+    "publish": ("sounds_kit.commands.publish", "a static web page that runs an instrument on a phone"),
 }
 # The pip extra each command needs beyond the core (features, transfer, evaluate of an export and
 # render-demo-data need none).

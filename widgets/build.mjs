@@ -21,9 +21,19 @@ const options = {
   legalComments: "none",
 };
 
+// The published page (sounds-kit publish): the same sources from a page entry; the wasm binaries
+// stay separate files, fetched only when the wasm backend is chosen.
+const pageOptions = {
+  ...options,
+  entryPoints: { page: path.join(here, "src", "page", "index.js") },
+  loader: { ".wasm": "file" },
+  assetNames: "[name]-[hash]",
+};
+
 if (watch) {
   const ctx = await esbuild.context(options);
   await ctx.watch();
 } else {
   await esbuild.build(options);
+  await esbuild.build(pageOptions);
 }

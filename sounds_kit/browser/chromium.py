@@ -55,9 +55,11 @@ def open_browser(
     extra_args: list[str] | None = None,
     viewport: tuple[int, int] = (1200, 900),
     playwright: object | None = None,
+    context_options: dict | None = None,
 ) -> Browser:
     """``playwright``: an already started instance to share (a second sync instance cannot start
-    while one is running in the same thread)."""
+    while one is running in the same thread). ``context_options``: more Playwright context settings,
+    e.g. a phone's (is_mobile, has_touch, device_scale_factor, user_agent); a viewport there wins."""
     from playwright.sync_api import sync_playwright
 
     exe = chromium_path()
@@ -69,7 +71,7 @@ def open_browser(
         executable_path=exe,
         headless=True,
         args=CHROMIUM_ARGS + list(extra_args or []),
-        viewport={"width": viewport[0], "height": viewport[1]},
+        **{"viewport": {"width": viewport[0], "height": viewport[1]}, **(context_options or {})},
     )
     allowed = (allowed_host, "localhost") if isinstance(allowed_host, str) else (*allowed_host, "localhost")
     page = context.pages[0] if context.pages else context.new_page()

@@ -1,6 +1,6 @@
 // TF.js backends for the decoder: webgl, wasm and cpu, chosen automatically with a fallback.
-// The wasm binaries are bundled (esbuild binary loader) and handed to TF.js as blob URLs,
-// so choosing wasm never makes a network request.
+// In the widget the wasm binaries are bundled (esbuild binary loader) and handed to TF.js as blob
+// URLs, so choosing wasm never makes a network request; the page build links them as files.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-webgl";
@@ -35,7 +35,10 @@ export function autoOrder() {
 let wasmConfigured = false;
 function configureWasm() {
   if (wasmConfigured) return;
-  const url = (bytes) => URL.createObjectURL(new Blob([bytes], { type: "application/wasm" }));
+  // The widget bundle carries the binaries (bytes); the published page links them as files (a URL
+  // next to the bundle), so a phone on WebGL never downloads them.
+  const url = (bin) =>
+    typeof bin === "string" ? new URL(bin, import.meta.url).href : URL.createObjectURL(new Blob([bin], { type: "application/wasm" }));
   const simd = url(wasmSimd);
   // Threads need SharedArrayBuffer (COOP/COEP), which Jupyter does not send: never use them.
   setWasmPaths({

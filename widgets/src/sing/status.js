@@ -20,6 +20,8 @@ export class StatusBoard {
 
   /** Set (or, without text, clear) the message of one topic. */
   set(topic, level, text) {
+    // A host other than a notebook (the published page) words kernel-specific advice its own way.
+    if (text && this.model.phrase) text = this.model.phrase(topic, text);
     if (!text) this.topics.delete(topic);
     else this.topics.set(topic, { level, text, seq: ++this.seq });
     const all = [...this.topics.values()];

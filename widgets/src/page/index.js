@@ -1,0 +1,56 @@
+// The published page: the sing widget's own code, hosted by a page instead of a notebook.
+// `sounds-kit publish` writes index.html, site.json, this bundle and the instruments' files.
+import { renderSing } from "../sing/index.js";
+import { conventions } from "../dsp/conventions.js";
+import { PageModel } from "./model.js";
+import { PageHost } from "./host.js";
+import { pagePhrase } from "./phrases.js";
+import { wavBytes } from "./wav.js";
+
+function button(text, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "pg-button";
+  b.textContent = text;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function download(samples, name) {
+  const url = URL.createObjectURL(new Blob([wavBytes(samples, conventions.sample_rate)], { type: "audio/wav" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+async function boot() {
+  const app = document.getElementById("app");
+  const site = await (await fetch("site.json")).json();
+  const model = new PageModel(site.traits);
+  model.phrase = pagePhrase;
+  const bar = document.getElementById("downloads");
+  const voiceBtn = button("Download my voice", () => download(host.voice, "my-voice.wav"));
+  const outBtn = button("Download the instrument", () => download(host.output, `my-${host.outputInstrument || "take"}.wav`));
+  const refresh = () => {
+    voiceBtn.disabled = !host.voice;
+    outBtn.disabled = !host.output;
+  };
+  const host = new PageHost(site, model, refresh);
+  bar.replaceChildren(voiceBtn, outBtn);
+  refresh();
+  app.replaceChildren();
+  renderSing({ model, el: app });
+  // For tests and curious people: the page's state, read-only by convention.
+  globalThis.soundsKitPage = { model, host };
+  if ("serviceWorker" in navigator && globalThis.isSecureContext) {
+    navigator.serviceWorker.register("sw.js").catch(() => {});
+  }
+}
+
+boot().catch((err) => {
+  document.getElementById("app").textContent = `This page could not start: ${err.message || err}`;
+});
