@@ -25,10 +25,10 @@ def shot(page, name: str) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     require_browser()
-    from sounds_kit.publish import build_site
+    from sounds_kit.widgets.sing import SingWidget
 
     out = tmp_path_factory.mktemp("site") / "site"
-    report = build_site(["bansuri", "shehnai"], out, raga="bhupali", sa="C#3")
+    report = SingWidget(instrument="bansuri", instruments=["bansuri", "shehnai"], raga="bhupali", sa="C#3").publish(out)
     server = SiteServer(out)
     yield out, server, report
     server.stop()

@@ -15,9 +15,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sounds_kit.publish import build_site
+    from sounds_kit.errors import UserFacingError
+    from sounds_kit.widgets.sing import RAGAS, SingWidget
 
-    report = build_site(args.instruments, args.output, title=args.title, raga=args.raga, sa=args.sa)
+    if args.raga.lower() not in RAGAS:
+        raise UserFacingError(f"unknown raga {args.raga!r}; choose one of {', '.join(RAGAS)}")
+    try:
+        widget = SingWidget(instrument=args.instruments[0], instruments=args.instruments, raga=args.raga, sa=args.sa)
+    except ValueError as err:
+        raise UserFacingError(str(err)) from err
+    report = widget.publish(args.output, instruments=args.instruments, title=args.title)
     for line in report.lines():
         print(line)
     print(f"serve it with any static server, e.g. `python -m http.server -d {args.output}`, and open "

@@ -45,11 +45,11 @@ class SiteReport:
         out = [f"wrote {self.site_dir} ({', '.join(self.instruments)})",
                f"page + engine: {kb(self.page_gzip)} gzip"]  # fmt: skip
         out += [f"  {name}: {kb(size)} gzip" for name, size in self.instrument_gzip.items()]
-        goal = "within" if self.first_play_gzip + self.wasm_gzip <= WEIGHT_GOAL_BYTES else "over"
+        webgl, wasm = self.first_play_gzip, self.first_play_gzip + self.wasm_gzip
+        verdict = lambda n: "within" if n <= WEIGHT_GOAL_BYTES else "over"  # noqa: E731
         out.append(
-            f"first play (page + engine + one instrument): {kb(self.first_play_gzip)} gzip on WebGL, "
-            f"{kb(self.first_play_gzip + self.wasm_gzip)} where WebAssembly runs the network "
-            f"({goal} the {kb(WEIGHT_GOAL_BYTES)} goal)"
+            f"first play (page + engine + one instrument): {kb(webgl)} gzip on WebGL ({verdict(webgl)} the "
+            f"{kb(WEIGHT_GOAL_BYTES)} goal), {kb(wasm)} where WebAssembly runs the network ({verdict(wasm)})"
         )
         return out
 
@@ -79,38 +79,20 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "instrument"
 
 
-def initial_traits(keys: list[str], labels: dict[str, str], raga: str, sa_hz: float) -> dict:
-    """The widget's traits as the page starts them: the SingWidget defaults (one definition) + the choices."""
-    from sounds_kit.widgets.base import KitWidget
-    from sounds_kit.widgets.sing import RAGAS, SingWidget
-
-    if raga not in RAGAS:
-        raise UserFacingError(f"unknown raga {raga!r}; choose one of {', '.join(RAGAS)}")
-    # The kit's own traits only (ipywidgets' layout and the like mean nothing to a page).
-    own = {**KitWidget.class_own_traits(sync=True), **SingWidget.class_own_traits(sync=True)}
-    traits = {name: t.default() for name, t in own.items() if not name.startswith("_")}
-    traits.update(
-        _view="sing",
-        instrument=keys[0],
-        instrument_choices=[{"key": k, "label": labels[k], "available": True} for k in keys],
-        raga=raga,
-        sa_hz=float(sa_hz),
-    )
-    return traits
-
-
 def build_site(
     instruments: Sequence[str],
     site_dir: str | Path,
     *,
+    traits: dict,
     title: str = "Sing with sounds-kit",
-    raga: str = "yaman",
-    sa: str | float = "C#3",
 ) -> SiteReport:
-    """Write the site for ``instruments`` (names or MODEL_DIRs) into ``site_dir`` (replaced if it exists)."""
+    """Write the site for ``instruments`` (names or MODEL_DIRs) into ``site_dir`` (replaced if it exists).
+
+    ``traits``: the sing widget's traits the page starts with (``SingWidget.page_traits()``); the
+    instrument and its choices are set here from ``instruments``, the first one chosen.
+    """
     from sounds_kit.instrument.files import browser_files
     from sounds_kit.instrument.load import resolve_model_dir
-    from sounds_kit.widgets.sing import note_to_hz
 
     if not instruments:
         raise UserFacingError("publish needs at least one instrument")
@@ -135,7 +117,11 @@ def build_site(
         names = ["metadata.json", *[n for n in files if n != "metadata.json"]]
         entries.append({"key": key, "name": name, "path": f"instruments/{key}/", "files": names})
     keys = [e["key"] for e in entries]
-    traits = initial_traits(keys, labels, raga, note_to_hz(sa))
+    traits = {
+        **traits,
+        "instrument": keys[0],
+        "instrument_choices": [{"key": k, "label": labels[k], "available": True} for k in keys],
+    }
     site = {"kit_version": __version__, "instruments": entries, "traits": traits}
 
     if site_dir.exists():

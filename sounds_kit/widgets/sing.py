@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import traitlets
@@ -37,9 +38,14 @@ from sounds_kit.instrument.load import model_search_path  # noqa: F401 - re-expo
 from sounds_kit.instrument.load import resolve_model_dir as resolve_instrument
 from sounds_kit.widgets.base import KitWidget
 
+if TYPE_CHECKING:
+    from sounds_kit.publish import SiteReport
+
 RAGAS = tuple(conventions.RAGAS)  # the one raga table (conventions.py), also drawn by the widget
 OCTAVE_RANGE = (-2, 2)
 GAIN_RANGE_DB = (-24.0, 12.0)
+# What a published page (``publish``) takes over from the widget; the rest starts at its default.
+PAGE_SETTINGS = ("raga", "sa_hz", "auto_fit", "octave_shift", "gain_db", "room", "tanpura", "tanpura_gain_db")
 MAX_TRANSFORM_SECONDS = 120.0  # a browser-side render of longer clips would freeze the page for long
 
 _NOTE_RE = re.compile(r"^\s*([A-Ga-g])([#b]?)(-?\d)\s*$")
@@ -206,6 +212,30 @@ class SingWidget(KitWidget):
         if not written:
             raise ValueError("nothing to save yet: record a take or call transform() first")
         return written
+
+    def page_traits(self) -> dict:
+        """The traits a published page starts with: this widget's settings, every status at its default."""
+        own = {**KitWidget.class_own_traits(sync=True), **SingWidget.class_own_traits(sync=True)}
+        traits = {name: t.default() for name, t in own.items() if not name.startswith("_")}
+        traits.update({name: getattr(self, name) for name in PAGE_SETTINGS}, _view="sing")
+        return traits
+
+    def publish(
+        self, site_dir: str | Path, instruments: Sequence[str] | None = None, title: str = "Sing with sounds-kit"
+    ) -> SiteReport:
+        """Write a static page that runs this experience on a phone (see ``sounds-kit publish``).
+
+        ``instruments``: names or MODEL_DIRs (default: this widget's available choices, the current one
+        first). Returns the site's report (``.lines()`` says what a phone downloads).
+        """
+        from sounds_kit.publish import build_site
+
+        keys = list(instruments) if instruments is not None else [
+            c["key"] for c in self.instrument_choices if c.get("available")
+        ]  # fmt: skip
+        if self.instrument in keys:
+            keys.insert(0, keys.pop(keys.index(self.instrument)))
+        return build_site(keys, site_dir, traits=self.page_traits(), title=title)
 
     # --- validation -----------------------------------------------------------------------------
 
