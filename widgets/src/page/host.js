@@ -11,6 +11,12 @@ export class PageHost {
     this.output = null;
     this.outputInstrument = "";
     this.seq = 0;
+    // When things happened (ms on the page's clock), for the benchmark: instrument ready, last render.
+    this.timings = { ready: null, renderMs: null };
+    this.takeAt = null;
+    model.on("change:model_state", (state) => {
+      if (state === "ready" && this.timings.ready === null) this.timings.ready = performance.now();
+    });
     model.outbox = (content, buffers) => this.receive(content, buffers);
     model.on("change:instrument", () => this.sendInstrument());
   }
@@ -44,10 +50,13 @@ export class PageHost {
     else if (content.type === "take") {
       this.voice = new Float32Array(buffers[0]);
       this.output = null;
+      this.takeAt = performance.now();
       this.onTakes();
     } else if (content.type === "output") {
       this.output = new Float32Array(buffers[0]);
       this.outputInstrument = content.instrument;
+      // The widget sends the take just before it starts rendering it, and the output when done.
+      if (this.takeAt !== null) this.timings.renderMs = performance.now() - this.takeAt;
       this.onTakes();
     }
   }
