@@ -18,8 +18,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from test_engine_parity_browser import sung_like  # noqa: E402
 
-from engine_page import RENDER_JS, STREAM_JS, EnginePage, instrument_payload  # noqa: E402
-from sounds_kit.export import browser_files, download_bytes  # noqa: E402
+from sounds_kit.browser.engine_page import RENDER_JS, STREAM_JS, EnginePage, instrument_payload  # noqa: E402
+from sounds_kit.instrument.files import browser_files, download_bytes  # noqa: E402
 
 
 def model_dir() -> Path:
@@ -30,8 +30,8 @@ def model_dir() -> Path:
         return shipped
     import tensorflow as tf
 
-    from sounds_kit.decoders import DecoderConfig, build_decoder
-    from sounds_kit.export import export_decoder
+    from sounds_kit.instrument.export import export_decoder
+    from sounds_kit.model.decoders import DecoderConfig, build_decoder
 
     cfg = DecoderConfig()
     dec = build_decoder(cfg)

@@ -17,7 +17,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from sounds_kit.conventions import SAMPLE_RATE  # noqa: E402
-from sounds_kit.features import compute_f0, compute_features, compute_loudness  # noqa: E402
+from sounds_kit.dsp.features import compute_f0, compute_features, compute_loudness  # noqa: E402
 
 
 def _test_signal(seconds: float) -> np.ndarray:

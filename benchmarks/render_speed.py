@@ -33,8 +33,8 @@ def _timed(fn):
 
 
 def bench_render(instrument: str, minutes: float, out_dir: Path) -> Path:
-    from sounds_kit.demo_instruments import get_recipe, render_demo_data, render_passages
-    from sounds_kit.demo_music import compose
+    from sounds_kit.data.demo_instruments import get_recipe, render_demo_data, render_passages
+    from sounds_kit.data.demo_music import compose
 
     recipe = get_recipe(instrument)
     passages = compose(recipe.name, recipe.sa, recipe.low, recipe.high, minutes * 60, seed=0, style=recipe.style)
@@ -53,7 +53,7 @@ def bench_render(instrument: str, minutes: float, out_dir: Path) -> Path:
 
 
 def bench_prepare(audio_dir: Path, out_dir: Path, beam_args: list[str], label: str) -> None:
-    from sounds_kit.prepare_pipeline import prepare
+    from sounds_kit.data.prepare import prepare
 
     manifest, wall, cpu = _timed(
         lambda: prepare([str(audio_dir)], out_dir, beam_args=beam_args, overwrite=True, progress=False, quiet=True)
@@ -78,7 +78,7 @@ def main() -> int:
         tmp = Path(tmp)
         dirs = [bench_render(name, args.minutes, tmp / "render") for name in args.instruments.split(",")]
         if args.prepare_minutes > 0:
-            from sounds_kit.demo_instruments import render_demo_data
+            from sounds_kit.data.demo_instruments import render_demo_data
 
             audio = tmp / "prepare-input"
             render_demo_data(dirs[0].name, audio, minutes=args.prepare_minutes, seed=1, progress=False)

@@ -16,10 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main(names: list[str]) -> None:
-    from sounds_kit.dataset import load_dataset
-    from sounds_kit.export import download_bytes
-    from sounds_kit.metrics import dataset_clips, evaluate_model, load_model
-    from sounds_kit.sweep import quality
+    from sounds_kit.data.dataset import load_dataset
+    from sounds_kit.evaluate.metrics import dataset_clips, evaluate_model
+    from sounds_kit.instrument import load_instrument
+    from sounds_kit.instrument.files import download_bytes
+    from sounds_kit.sweep.search import quality
 
     for name in names:
         sweep_dir = REPO / "work" / "sweeps" / name
@@ -28,7 +29,7 @@ def main(names: list[str]) -> None:
         results = [r for r in results if r.get("status") == "ok"]
         clips = dataset_clips(load_dataset(REPO / "work" / "datasets" / name, "eval"), setup.get("eval_clips"))
         shipped = REPO / "models" / name
-        q = quality(evaluate_model(load_model(shipped), clips))
+        q = quality(evaluate_model(load_instrument(shipped), clips))
         best = min(results, key=lambda r: r["quality"])
         largest = max(results, key=lambda r: r["download_bytes"])
         print(

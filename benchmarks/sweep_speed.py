@@ -25,9 +25,9 @@ SPACE = {
 
 def synthetic_clip(seed: int, seconds: float = 4.0) -> dict:
     """A gliding, swelling harmonic tone with breath noise, with the kit's own features."""
-    from sounds_kit import synth
     from sounds_kit.conventions import FRAME_RATE, HOP_SIZE
-    from sounds_kit.features import compute_features
+    from sounds_kit.dsp import synth
+    from sounds_kit.dsp.features import compute_features
 
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * FRAME_RATE) + 1) / FRAME_RATE
@@ -57,7 +57,7 @@ def write_dataset(root: Path, n_train: int, n_eval: int) -> None:
 
 
 def main() -> None:
-    from sounds_kit.sweep import SweepConfig, sweep
+    from sounds_kit.sweep.search import SweepConfig, sweep
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=2)

@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/train_throughput.py [--minutes 3] [--seconds-of-audio 180]
 
-Data: demo bansuri audio rendered with fluidsynth (sounds_kit.demo_instruments), features from
-sounds_kit.features, cut into 4 s examples with a 1 s hop; the last examples are held out.
+Data: demo bansuri audio rendered with fluidsynth (sounds_kit.data.demo_instruments), features from
+sounds_kit.dsp.features, cut into 4 s examples with a 1 s hop; the last examples are held out.
 
 * kit: ``trainer.train`` with the default model (causal CNN, 48 harmonics, 32 noise bands), stage 1
   (analysis-target regression, batch 16 x 4 s) then stage 2 (spectral loss, batch 8 x 1 s crops).
@@ -43,9 +43,9 @@ def demo_examples(seconds: float, cache: Path) -> dict[str, np.ndarray]:
         with np.load(cache) as z:
             return {k: z[k] for k in z.files}
     from sounds_kit.conventions import SAMPLE_RATE, n_frames
-    from sounds_kit.demo_instruments import get_recipe, render_passages
-    from sounds_kit.demo_music import compose
-    from sounds_kit.features import compute_features
+    from sounds_kit.data.demo_instruments import get_recipe, render_passages
+    from sounds_kit.data.demo_music import compose
+    from sounds_kit.dsp.features import compute_features
 
     recipe = get_recipe("bansuri")
     passages = compose("bansuri", recipe.sa, recipe.low, recipe.high, seconds, seed=0, style=recipe.style)
@@ -80,8 +80,8 @@ def baseline_model(seed: int = 0, n_harmonics: int = 60, n_bands: int = 65, unit
     import tf_keras as keras
 
     from sounds_kit.conventions import HOP_SIZE, SAMPLE_RATE
-    from sounds_kit.loss import spectral_loss
-    from sounds_kit.tf_synth import exp_sigmoid
+    from sounds_kit.model.loss import spectral_loss
+    from sounds_kit.model.tf_synth import exp_sigmoid
 
     tf.random.set_seed(seed)
     inp = keras.Input([None, 2])
@@ -122,7 +122,7 @@ def baseline_model(seed: int = 0, n_harmonics: int = 60, n_bands: int = 65, unit
         return harmonic + noise
 
     def forward(f0_hz, loudness_db, n):
-        from sounds_kit.tf_synth import scale_f0, scale_loudness
+        from sounds_kit.model.tf_synth import scale_f0, scale_loudness
 
         x = tf.stack([scale_f0(f0_hz), scale_loudness(loudness_db)], -1)
         return synth(f0_hz, net(x), n)
@@ -140,8 +140,8 @@ def baseline_model(seed: int = 0, n_harmonics: int = 60, n_bands: int = 65, unit
 
 
 def run_baseline(train: dict, held: dict, minutes: float, batch: int = 16, seed: int = 0) -> dict:
-    from sounds_kit import controls as C
-    from sounds_kit.loss import spectral_loss_np
+    from sounds_kit.dsp import controls as C
+    from sounds_kit.model.loss import spectral_loss_np
 
     step, render, n_params = baseline_model(seed)
     f0 = C.fill_unvoiced(train["f0_hz"], train["f0_confidence"]).astype(np.float32)
@@ -180,11 +180,11 @@ def run_baseline(train: dict, held: dict, minutes: float, batch: int = 16, seed:
 
 
 def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 0) -> dict:
-    from sounds_kit.decoders import DecoderConfig, build_decoder, parameter_count
-    from sounds_kit.inference import load_run, resynthesize
-    from sounds_kit.loss import spectral_loss_np
-    from sounds_kit.trainer import TrainConfig
-    from sounds_kit.trainer import train as train_run
+    from sounds_kit.instrument import load_instrument
+    from sounds_kit.model.decoders import DecoderConfig, build_decoder, parameter_count
+    from sounds_kit.model.loss import spectral_loss_np
+    from sounds_kit.model.train import TrainConfig
+    from sounds_kit.model.train import train as train_run
 
     config = TrainConfig(minutes=minutes, seed=seed, checkpoint_seconds=1e9, n_audio_examples=0)
     summary = train_run(train, run_dir, config, progress=False)
@@ -197,10 +197,10 @@ def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 
         return float(np.median(t[3:])) if t.size > 4 else float("nan")
 
     audio_s = len(s1) * config.batch_size * EXAMPLE_SECONDS + len(s2) * config.stage2_batch_size * config.crop_seconds
-    run = load_run(run_dir)
+    run = load_instrument(run_dir)
     n_audio = held["audio"].shape[1]
     preds = [
-        resynthesize(run, {k: held[k][i] for k in ("f0_hz", "f0_confidence", "loudness_db")})
+        run.resynthesize({k: held[k][i] for k in ("f0_hz", "f0_confidence", "loudness_db")})
         for i in range(len(held["audio"]))
     ]
     quality = spectral_loss_np(held["audio"][:, :n_audio], np.stack(preds)[:, :n_audio])
@@ -227,8 +227,15 @@ def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 
 def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0) -> dict:
     """Step throughputs of kit stage 1, kit stage 2 and the baseline, timed in alternation so that
     the load of other jobs on the shared CPU falls on all three alike."""
-    from sounds_kit import controls as C
-    from sounds_kit.trainer import TrainConfig, _Model, analysis_targets, collect_examples, stage1_batch, stage2_batch
+    from sounds_kit.dsp import controls as C
+    from sounds_kit.model.train import (
+        TrainConfig,
+        _Model,
+        analysis_targets,
+        collect_examples,
+        stage1_batch,
+        stage2_batch,
+    )
 
     config = TrainConfig(minutes=1.0, seed=seed)
     data = collect_examples([train])

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
-from ._version import __version__
-from .errors import UserFacingError
+from sounds_kit._version import __version__
+from sounds_kit.errors import UserFacingError
 
 # name -> (module, one-line help). Order is the order of a workshop.
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sounds_kit import synth
 from sounds_kit.conventions import HOP_SIZE, LOUDNESS_FLOOR_DB, n_frames
+from sounds_kit.dsp import synth
 
 
 def smooth(rng: np.random.Generator, n: int, width: int) -> np.ndarray:

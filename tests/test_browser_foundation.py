@@ -26,7 +26,7 @@ def test_widget_renders_and_round_trips_in_jupyterlab_and_notebook7(tmp_path, ap
     write_notebook(
         tmp_path / "check.ipynb",
         [
-            "import json\nfrom pathlib import Path\nfrom sounds_kit.widget import EnvironmentCheck\n"
+            "import json\nfrom pathlib import Path\nfrom sounds_kit.widgets.environment import EnvironmentCheck\n"
             "w = EnvironmentCheck()\n"
             f"def report(change):\n    Path({str(marker)!r}).write_text(json.dumps(w.frontend_info))\n"
             "w.observe(report, 'frontend_ready')\nw",

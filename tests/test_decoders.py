@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from sounds_kit.decoders import DecoderConfig, parameter_count, receptive_field
+from sounds_kit.model.decoders import DecoderConfig, parameter_count, receptive_field
 
 tf = pytest.importorskip("tensorflow")
-from sounds_kit.decoders import build_decoder  # noqa: E402
+from sounds_kit.model.decoders import build_decoder  # noqa: E402
 
 SMALL_CNN = DecoderConfig(type="cnn", width=16, depth=3, kernel=3, n_harmonics=10, n_noise_bands=6)
 SMALL_GRU = DecoderConfig(type="gru", width=12, depth=2, n_harmonics=10, n_noise_bands=6)
@@ -110,7 +110,7 @@ def test_same_seed_same_weights_and_serving_signature():
 
 
 def test_importing_the_config_does_not_import_tensorflow():
-    modules = "sounds_kit.decoders, sounds_kit.trainer, sounds_kit.inference, sounds_kit.commands.train"
+    modules = "sounds_kit.model.decoders, sounds_kit.model.train, sounds_kit.model.run, sounds_kit.commands.train"
     code = f"import sys, {modules}; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from sounds_kit.conventions import FRAME_RATE, SAMPLE_RATE
-from sounds_kit.demo_instruments import INSTRUMENTS, RECIPES, get_recipe
-from sounds_kit.demo_music import (
+from sounds_kit.data.demo_instruments import INSTRUMENTS, RECIPES, get_recipe
+from sounds_kit.data.demo_music import (
     JANA_GANA_MANA,
     RAGAS,
     compose,
@@ -19,8 +19,8 @@ from sounds_kit.demo_music import (
     raga_passage,
     sounding_midi,
 )
+from sounds_kit.data.midi import Note
 from sounds_kit.errors import UserFacingError
-from sounds_kit.midi import Note
 
 needs_fluidsynth = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth not installed")
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "singers"
@@ -88,7 +88,8 @@ def test_sounding_midi_follows_notes_and_held_bends():
 def _check_render(out: Path, instrument: str) -> None:
     import soundfile as sf
 
-    from sounds_kit.features import compute_features, hz_to_midi
+    from sounds_kit.conventions import hz_to_midi
+    from sounds_kit.dsp.features import compute_features
 
     meta = json.loads((out / "notes.json").read_text())
     assert meta["instrument"] == instrument and meta["sample_rate"] == SAMPLE_RATE
@@ -112,8 +113,8 @@ def _check_render(out: Path, instrument: str) -> None:
 @needs_fluidsynth
 @pytest.mark.parametrize("instrument", INSTRUMENTS)
 def test_short_render_matches_notes_json(tmp_path, instrument):
-    pytest.importorskip("sounds_kit.features")
-    from sounds_kit.demo_instruments import render_demo_data
+    pytest.importorskip("sounds_kit.dsp.features")
+    from sounds_kit.data.demo_instruments import render_demo_data
 
     out = tmp_path / instrument
     render_demo_data(instrument, out, minutes=0.15, seed=2, file_seconds=9, progress=False)

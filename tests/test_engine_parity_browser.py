@@ -33,8 +33,8 @@ def sung_like(seconds: float = 3.0, sr: int = 16000) -> np.ndarray:
 def instrument_dir(tmp_path_factory):
     import tensorflow as tf
 
-    from sounds_kit.decoders import DecoderConfig, build_decoder
-    from sounds_kit.export import export_decoder
+    from sounds_kit.instrument.export import export_decoder
+    from sounds_kit.model.decoders import DecoderConfig, build_decoder
 
     # As many harmonics as noise bands: two outputs of one shape, where the converter's signature
     # falls back to node names (the export must still map them right, or the browser mixes them up).
@@ -50,7 +50,7 @@ def instrument_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     require_browser()
-    from engine_page import EnginePage
+    from sounds_kit.browser.engine_page import EnginePage
 
     p = EnginePage(tmp_path_factory.mktemp("profile"))
     yield p
@@ -63,10 +63,10 @@ def snr_db(ref: np.ndarray, got: np.ndarray) -> float:
 
 @pytest.mark.parametrize("backend", ["webgl", "wasm", "cpu"])
 def test_browser_engine_matches_python(page, instrument_dir, backend):
-    from engine_page import RENDER_JS, instrument_payload
-    from sounds_kit.export import browser_files
-    from sounds_kit.features import compute_features
-    from sounds_kit.instrument import load_instrument
+    from sounds_kit.browser.engine_page import RENDER_JS, instrument_payload
+    from sounds_kit.dsp.features import compute_features
+    from sounds_kit.instrument.files import browser_files
+    from sounds_kit.instrument.load import load_instrument
 
     audio = sung_like()
     inst = load_instrument(instrument_dir)
@@ -98,10 +98,10 @@ def test_browser_engine_matches_python(page, instrument_dir, backend):
 def test_float16_webgl_textures_keep_phase_over_a_minute(page, instrument_dir, tmp_path):
     """WEBGL_FORCE_F16_TEXTURES: the decoder runs in half precision, the phase stays float64 JS."""
     require_browser()
-    from engine_page import RENDER_JS, EnginePage, instrument_payload
-    from sounds_kit.export import browser_files
-    from sounds_kit.features import compute_features
-    from sounds_kit.instrument import load_instrument
+    from sounds_kit.browser.engine_page import RENDER_JS, EnginePage, instrument_payload
+    from sounds_kit.dsp.features import compute_features
+    from sounds_kit.instrument.files import browser_files
+    from sounds_kit.instrument.load import load_instrument
 
     sr, seconds = 16000, 60
     t = np.arange(sr * seconds) / sr
@@ -133,8 +133,8 @@ def test_float16_webgl_textures_keep_phase_over_a_minute(page, instrument_dir, t
 
 def test_streaming_matches_offline_and_keeps_memory_flat(page, instrument_dir):
     """Blocks of 128 samples give the offline output, delayed by the stated latency; tensors do not pile up."""
-    from engine_page import RENDER_JS, STREAM_JS, instrument_payload
-    from sounds_kit.export import browser_files
+    from sounds_kit.browser.engine_page import RENDER_JS, STREAM_JS, instrument_payload
+    from sounds_kit.instrument.files import browser_files
 
     audio = sung_like(3.0)
     files = instrument_payload(browser_files(instrument_dir))
@@ -162,8 +162,8 @@ def test_streaming_matches_offline_and_keeps_memory_flat(page, instrument_dir):
 def test_browser_refuses_tampered_or_mismatched_instruments(page, instrument_dir):
     import json
 
-    from engine_page import LOAD_ERROR_JS, instrument_payload
-    from sounds_kit.export import browser_files
+    from sounds_kit.browser.engine_page import LOAD_ERROR_JS, instrument_payload
+    from sounds_kit.instrument.files import browser_files
 
     files = browser_files(instrument_dir)
     assert page.evaluate(LOAD_ERROR_JS, {"files": instrument_payload(files)}) is None

@@ -9,10 +9,11 @@ import pytest
 
 pytest.importorskip("tensorflow")  # spectral distance is the TF training loss
 
-from sounds_kit import metrics as M  # noqa: E402
-from sounds_kit import synth  # noqa: E402
 from sounds_kit.conventions import HOP_SIZE, SAMPLE_RATE  # noqa: E402
-from sounds_kit.features import compute_features  # noqa: E402
+from sounds_kit.dsp import synth  # noqa: E402
+from sounds_kit.dsp.features import compute_features  # noqa: E402
+from sounds_kit.evaluate import metrics as M  # noqa: E402
+from sounds_kit.instrument import load_instrument  # noqa: E402
 
 RESYNTHESIS = {"clips", "seconds", "spectral_distance", "loudness_l1_db", "f0_median_cents", "f0_mean_cents",
                "f0_outlier_ratio", "voiced_frames"}  # fmt: skip
@@ -72,9 +73,9 @@ def test_transfer_metrics_fold_octaves_and_count_jumps():
 def trained(tmp_path_factory):
     from synthetic_instrument import toy_instrument
 
-    from sounds_kit.audio_io import save_audio
-    from sounds_kit.decoders import DecoderConfig
-    from sounds_kit.trainer import TrainConfig, train
+    from sounds_kit.data.audio_io import save_audio
+    from sounds_kit.model.decoders import DecoderConfig
+    from sounds_kit.model.train import TrainConfig, train
 
     def clip(seed):  # kit features, as a prepared dataset has them
         audio = toy_instrument(2.0, seed=seed)["audio"]
@@ -101,7 +102,7 @@ def cli(capsys, *argv) -> tuple[int, str, str]:
 
 
 def test_cli_on_a_run_dir_prints_json_and_writes_eval_json(trained, capsys):
-    from sounds_kit.tone_fit import instrument_fit_profile
+    from sounds_kit.data import dataset as ds
 
     code, out, _ = cli(capsys, trained["run"], *trained["wavs"], "--json")
     assert code == 0
@@ -114,7 +115,10 @@ def test_cli_on_a_run_dir_prints_json_and_writes_eval_json(trained, capsys):
     assert json.loads((trained["run"] / "eval.json").read_text()) == got
 
     # Tone transfer: the run's dataset stats place the instrument an octave above these "voices".
-    fit = instrument_fit_profile(trained["held"])
+    acc = ds.empty_stats()
+    for clip in trained["held"]:  # the instrument's profile exactly as prepare computes it
+        acc = ds.accumulate_stats(acc, clip["f0_hz"], clip["f0_confidence"], clip["loudness_db"])
+    fit = ds.summarize_stats(acc)["fit"]
     fit["meanMidi"] += 12.0
     stats = {"fit": fit}
     (trained["run"] / "dataset_stats.json").write_text(json.dumps(stats))
@@ -132,13 +136,13 @@ def test_cli_on_a_run_dir_prints_json_and_writes_eval_json(trained, capsys):
 
 
 def test_exported_model_scores_like_its_run_and_missing_files_are_errors(trained, capsys):
-    from sounds_kit.export import export_decoder
-    from sounds_kit.inference import load_run
+    from sounds_kit.instrument.export import export_decoder
+    from sounds_kit.model.run import load_run
 
     run = load_run(trained["run"])
     model_dir = export_decoder(run.decoder, run.config.decoder, trained["root"] / "model", name="toy")
-    from_run = M.evaluate_model(M.load_model(trained["run"]), trained["held"])
-    exported = M.load_model(model_dir)
+    from_run = M.evaluate_model(load_instrument(trained["run"]), trained["held"])
+    exported = load_instrument(model_dir)
     assert exported.kind == "instrument"
     from_export = M.evaluate_model(exported, trained["held"])  # float16 weights: nearly the same sound
     assert from_export["spectral_distance"] == pytest.approx(from_run["spectral_distance"], rel=0.05)

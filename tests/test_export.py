@@ -14,8 +14,8 @@ from sounds_kit.errors import ModelFileError
 def exported(tmp_path_factory):
     import tensorflow as tf
 
-    from sounds_kit.decoders import DecoderConfig, build_decoder
-    from sounds_kit.export import export_decoder
+    from sounds_kit.instrument.export import export_decoder
+    from sounds_kit.model.decoders import DecoderConfig, build_decoder
 
     cfg = DecoderConfig(width=16, depth=3, n_harmonics=16, n_noise_bands=8)
     dec = build_decoder(cfg, seed=1)
@@ -25,8 +25,9 @@ def exported(tmp_path_factory):
 
 
 def test_export_layout_metadata_and_ops(exported):
-    from sounds_kit.decoders import parameter_count
-    from sounds_kit.export import download_bytes, graph_ops
+    from sounds_kit.instrument.export import graph_ops
+    from sounds_kit.instrument.files import download_bytes
+    from sounds_kit.model.decoders import parameter_count
 
     out, dec, cfg = exported
     meta = json.loads((out / "metadata.json").read_text())
@@ -46,7 +47,7 @@ def test_export_layout_metadata_and_ops(exported):
 def test_python_instrument_matches_the_decoder(exported):
     import tensorflow as tf
 
-    from sounds_kit.instrument import load_instrument
+    from sounds_kit.instrument.load import load_instrument
 
     out, dec, cfg = exported
     inst = load_instrument(out)
@@ -59,8 +60,8 @@ def test_python_instrument_matches_the_decoder(exported):
 def test_damaged_instruments_are_refused(exported, tmp_path):
     import shutil
 
-    from sounds_kit.export import browser_files
-    from sounds_kit.instrument import load_instrument
+    from sounds_kit.instrument.files import browser_files
+    from sounds_kit.instrument.load import load_instrument
 
     out, _, _ = exported
     bad = tmp_path / "bad"

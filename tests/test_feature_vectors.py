@@ -1,7 +1,7 @@
 """The committed JS parity vectors (widgets/test/vectors/features.json) match the Python features.
 
-If this fails after a deliberate change to sounds_kit/features.py, regenerate the file with
-``python -m sounds_kit.test_vectors`` and make the JS (widgets/src/dsp/features.js) match again.
+If this fails after a deliberate change to sounds_kit/dsp/features.py, regenerate the file with
+``python tests/make_feature_vectors.py`` and make the JS (widgets/src/dsp/features.js) match again.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import json
 import numpy as np
 import pytest
 
+from make_feature_vectors import DEFAULT_PATH, decode_audio, make_signals
 from sounds_kit.conventions import FRAME_RATE, HOP_SIZE, SAMPLE_RATE, n_frames
-from sounds_kit.features import compute_features
-from sounds_kit.test_vectors import DEFAULT_PATH, decode_audio, make_signals
+from sounds_kit.dsp.features import compute_features
 
-REGENERATE = "stale vectors: run `python -m sounds_kit.test_vectors` and rerun the JS tests"
+REGENERATE = "stale vectors: run `python tests/make_feature_vectors.py` and rerun the JS tests"
 
 
 @pytest.fixture(scope="module")

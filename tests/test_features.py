@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sounds_kit import features as F
+from sounds_kit import conventions
 from sounds_kit.cli import main as cli_main
 from sounds_kit.conventions import FRAME_RATE, HOP_SIZE, LOUDNESS_FLOOR_DB, SAMPLE_RATE, n_frames
+from sounds_kit.dsp import features as F
 from sounds_kit.errors import AudioError
 
 SR = SAMPLE_RATE
@@ -120,10 +121,11 @@ def test_chunked_processing_matches_one_chunk(monkeypatch):
 
 
 def test_midi_conversions():
-    assert float(F.hz_to_midi(440.0)) == pytest.approx(69.0)
-    assert float(F.midi_to_hz(60.0)) == pytest.approx(261.6256, abs=1e-4)
-    np.testing.assert_allclose(F.hz_to_midi(F.midi_to_hz(np.arange(20, 100))), np.arange(20, 100))
-    assert float(F.hz_to_midi(0.0)) == 0.0
+    assert float(conventions.hz_to_midi(440.0)) == pytest.approx(69.0)
+    assert float(conventions.midi_to_hz(60.0)) == pytest.approx(261.6256, abs=1e-4)
+    midis = np.arange(20, 100)
+    np.testing.assert_allclose(conventions.hz_to_midi(conventions.midi_to_hz(midis)), midis)
+    assert np.isfinite(conventions.hz_to_midi(0.0))  # zeros stay finite (clipped), never -inf
 
 
 def test_features_to_json_is_plain_json():
@@ -203,7 +205,7 @@ def test_plot_features_returns_a_figure_and_draws_on_a_given_axis():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sounds_kit.feature_plots import plot_features
+    from sounds_kit.dsp.plots import plot_features
 
     x = _tone(250.0, seconds=0.3, harmonics=3)
     feats = F.compute_features(x)
@@ -261,8 +263,8 @@ def _reference_f0(audio: np.ndarray, start_s: float, dur_s: float, nominal_hz: f
 
 
 def _render_and_score(name: str) -> dict:
-    from sounds_kit.fluid import render_notes
-    from sounds_kit.midi import Note
+    from sounds_kit.data.fluid import render_notes
+    from sounds_kit.data.midi import Note
 
     program, pitches, release = PHRASES[name]
     notes = [Note(LEAD_S + i * (NOTE_S + GAP_S), NOTE_S, p, 96) for i, p in enumerate(pitches)]
@@ -278,7 +280,7 @@ def _render_and_score(name: str) -> dict:
         in_note = (times >= n.start_s + ONSET_SKIP_S) & (times <= n.start_s + n.dur_s - OFFSET_SKIP_S)
         inside |= in_note
         rest &= (times < n.start_s - REST_BEFORE_S) | (times > n.start_s + n.dur_s + REST_AFTER_S)
-        hz = float(F.midi_to_hz(n.pitch))
+        hz = float(conventions.midi_to_hz(n.pitch))
         nominal[in_note] = hz
         ref[in_note] = _reference_f0(audio, n.start_s, n.dur_s, hz, times[in_note])
     rest &= times < notes[-1].start_s + notes[-1].dur_s + 1.0

@@ -50,7 +50,7 @@ def test_js_conventions_match_python():
 
 
 def test_widget_bundle_is_built_and_shipped():
-    from sounds_kit.widget_base import bundle_path
+    from sounds_kit.widgets.base import bundle_path
 
     bundle = bundle_path()
     assert bundle.stat().st_size > 1000

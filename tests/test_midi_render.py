@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from sounds_kit.conventions import SAMPLE_RATE
+from sounds_kit.data.midi import Note, Track, bend_value, midi_bytes, write_midi
 from sounds_kit.errors import UserFacingError
-from sounds_kit.midi import Note, Track, bend_value, midi_bytes, write_midi
 
 needs_fluidsynth = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth not installed")
 
@@ -114,7 +114,7 @@ def _peak_midi(audio: np.ndarray, start_s: float, dur_s: float = 0.2) -> float:
 
 @needs_fluidsynth
 def test_render_known_phrase_pitches_and_bends(tmp_path):
-    from sounds_kit.fluid import render_midi, render_notes
+    from sounds_kit.data.fluid import render_midi, render_notes
 
     # Flute, A4 then C5 with a +7 semitone bend mid-way through the second note
     notes = [Note(0.1, 0.8, 69, 100), Note(1.0, 1.0, 72, 100)]
@@ -136,8 +136,8 @@ def test_render_known_phrase_pitches_and_bends(tmp_path):
 
 @needs_fluidsynth
 def test_render_with_kit_tracker_if_available():
-    features = pytest.importorskip("sounds_kit.features")
-    from sounds_kit.fluid import render_notes
+    features = pytest.importorskip("sounds_kit.dsp.features")
+    from sounds_kit.data.fluid import render_notes
 
     audio = render_notes([Note(0.1, 1.2, 67, 100)], program=73)
     f = features.compute_features(audio)
@@ -150,7 +150,7 @@ def test_render_with_kit_tracker_if_available():
 
 @needs_fluidsynth
 def test_short_release_silences_tail():
-    from sounds_kit.fluid import render_notes
+    from sounds_kit.data.fluid import render_notes
 
     def tail_rms(release):
         audio = render_notes([Note(0.1, 0.5, 69, 100)], program=40, release_timecents=release)
@@ -160,7 +160,7 @@ def test_short_release_silences_tail():
 
 
 def test_missing_soundfont_and_fluidsynth_messages(monkeypatch, tmp_path):
-    from sounds_kit import fluid
+    from sounds_kit.data import fluid
 
     with pytest.raises(UserFacingError, match="unknown soundfont"):
         fluid.find_soundfont("nope")

@@ -48,7 +48,7 @@ def inputs(tmp_path_factory) -> Path:
 
 
 def _prepare(inputs, out, **kw):
-    from sounds_kit.prepare_pipeline import prepare
+    from sounds_kit.data.prepare import prepare
 
     args = dict(example_seconds=EXAMPLE_S, hop_seconds=HOP_S, eval_fraction=0.3, segment_seconds=SEGMENT_S)
     return prepare(inputs, out, progress=False, quiet=True, **{**args, **kw})
@@ -74,7 +74,7 @@ def _expected_examples(seconds: float) -> int:
 
 
 def test_manifest_counts_and_bad_files(dataset, inputs):
-    from sounds_kit.dataset import read_manifest
+    from sounds_kit.data.dataset import read_manifest
 
     m = read_manifest(dataset)
     names = {Path(e["path"]).name: e for e in m["inputs"]}
@@ -100,7 +100,7 @@ def test_manifest_counts_and_bad_files(dataset, inputs):
 
 
 def test_examples_shapes_ranges_and_disjoint_splits(dataset):
-    from sounds_kit.dataset import load_dataset, read_manifest
+    from sounds_kit.data.dataset import load_dataset, read_manifest
 
     frames = n_frames(SAMPLE_RATE)
     spans: dict[str, dict[str, list[int]]] = {"train": {}, "eval": {}}
@@ -128,8 +128,8 @@ def test_examples_shapes_ranges_and_disjoint_splits(dataset):
 def test_features_match_the_whole_file(dataset, inputs):
     import soundfile as sf
 
-    from sounds_kit.dataset import load_dataset
-    from sounds_kit.features import compute_features
+    from sounds_kit.data.dataset import load_dataset
+    from sounds_kit.dsp.features import compute_features
 
     audio, _ = sf.read(inputs / "a_tone.wav", dtype="float32")
     whole = compute_features(audio)
@@ -149,7 +149,7 @@ def test_features_match_the_whole_file(dataset, inputs):
 
 
 def test_stats(dataset):
-    from sounds_kit.dataset import read_stats
+    from sounds_kit.data.dataset import read_stats
 
     s = read_stats(dataset)
     assert {"frames", "voiced_frames", "voiced_fraction", "pitch", "loudness", "fit", "histograms", "examples"} <= set(
@@ -167,7 +167,7 @@ def test_plot_dataset_stats(dataset):
     import matplotlib
 
     matplotlib.use("Agg")
-    from sounds_kit.dataset_plots import plot_dataset_stats
+    from sounds_kit.data.plots import plot_dataset_stats
 
     fig = plot_dataset_stats(dataset)
     assert len(fig.axes) == 2 and "pitch" in fig.axes[0].get_title().lower()
@@ -175,7 +175,7 @@ def test_plot_dataset_stats(dataset):
 
 def test_cli_refuses_then_resumes_then_overwrites(inputs, tmp_path, capsys):
     from sounds_kit.cli import main
-    from sounds_kit.dataset import load_dataset, read_manifest
+    from sounds_kit.data.dataset import load_dataset, read_manifest
 
     out = tmp_path / "cli"
     common = ["--example-seconds", "1", "--hop-seconds", "0.5", "--quiet"]
@@ -205,7 +205,7 @@ def test_cli_refuses_then_resumes_then_overwrites(inputs, tmp_path, capsys):
 
 
 def test_nothing_usable_and_bad_settings(inputs, tmp_path):
-    from sounds_kit.prepare_pipeline import Settings
+    from sounds_kit.data.prepare import Settings
 
     with pytest.raises(UserFacingError, match="no audio files"):
         _prepare([], tmp_path / "x")

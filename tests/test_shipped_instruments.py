@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sounds_kit.instrument import MODELS_DIR, SHIPPED
+from sounds_kit.instrument.load import MODELS_DIR, SHIPPED
 
 REPO = Path(__file__).resolve().parents[1]
 SINGERS = sorted((REPO / "assets" / "singers").glob("*.wav"))
@@ -22,7 +22,7 @@ SINGERS = sorted((REPO / "assets" / "singers").glob("*.wav"))
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_instrument_is_complete_and_small(name):
-    from sounds_kit.export import download_bytes
+    from sounds_kit.instrument.files import download_bytes
 
     model_dir = MODELS_DIR / name
     meta = json.loads((model_dir / "metadata.json").read_text())
@@ -38,9 +38,9 @@ def test_shipped_instrument_is_complete_and_small(name):
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_transfer_follows_the_singer(name, tmp_path):
-    from sounds_kit.audio_io import load_audio
-    from sounds_kit.features import compute_features
-    from sounds_kit.metrics import transfer_metrics
+    from sounds_kit.data.audio_io import load_audio
+    from sounds_kit.dsp.features import compute_features
+    from sounds_kit.evaluate.metrics import transfer_metrics
 
     assert SINGERS, "assets/singers/*.wav are missing"
     for singer in SINGERS:

@@ -13,7 +13,7 @@ import traitlets
 
 from sounds_kit.conventions import DEFAULTS
 from sounds_kit.errors import ModelFileError
-from sounds_kit.sing_widget import (
+from sounds_kit.widgets.sing import (
     SHIPPED_INSTRUMENTS,
     SingWidget,
     describe_instrument,

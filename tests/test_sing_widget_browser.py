@@ -39,7 +39,7 @@ LIVE_MS = 20_000
 
 def bansuri_available() -> bool:
     from sounds_kit.errors import ModelFileError
-    from sounds_kit.sing_widget import resolve_instrument
+    from sounds_kit.widgets.sing import resolve_instrument
 
     try:
         resolve_instrument("bansuri")
@@ -71,7 +71,7 @@ def singer_clip(tmp: Path) -> Path:
 
 def cents_contour(audio: np.ndarray) -> np.ndarray:
     """Pitch per frame in cents re 1 Hz (NaN where unvoiced), from the kit's own f0 tracker."""
-    from sounds_kit.features import compute_features
+    from sounds_kit.dsp.features import compute_features
 
     feats = compute_features(np.asarray(audio, np.float32))
     f0, conf = feats["f0_hz"], feats["f0_confidence"]

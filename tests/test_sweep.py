@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sounds_kit import sweep as S
 from sounds_kit.errors import UserFacingError
+from sounds_kit.sweep import search as S
 
 
 def rec(tid, size, quality, kind="cnn"):
@@ -74,7 +74,7 @@ def test_beam_defaults_to_the_direct_runner_on_local_processes():
     pytest.importorskip("apache_beam")
     from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
 
-    from sounds_kit.sweep_beam import pipeline_options
+    from sounds_kit.sweep.beam import pipeline_options
 
     options = pipeline_options([], workers=2)
     assert options.view_as(StandardOptions).runner == "DirectRunner"
@@ -105,7 +105,7 @@ TINY_TRAIN = {"batch_size": 4, "stage2_batch_size": 2, "crop_seconds": 0.25, "pr
 def dataset(tmp_path_factory):
     from synthetic_instrument import toy_instrument
 
-    from sounds_kit.features import compute_features
+    from sounds_kit.dsp.features import compute_features
 
     root = tmp_path_factory.mktemp("toy_dataset")
     for split, seeds in (("train", range(6)), ("eval", range(100, 102))):
@@ -143,7 +143,7 @@ def check_outputs(sweep_dir: Path, n: int) -> list[dict]:
 
 
 def test_a_tiny_sweep_locally_then_on_beam_then_resumed(dataset, tmp_path, capsys):
-    from sounds_kit.export import download_bytes
+    from sounds_kit.instrument.files import download_bytes
 
     sweep_dir = tmp_path / "sweep"
     out = S.sweep(dataset, sweep_dir, config(2), progress=False)  # two worker processes

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sounds_kit import analysis, synth
-from sounds_kit import controls as C
 from sounds_kit.conventions import HOP_SIZE, NOISE_SEED, NOISE_TABLE_SIZE, SAMPLE_RATE
+from sounds_kit.dsp import analysis, synth
+from sounds_kit.dsp import controls as C
 
 SR = SAMPLE_RATE
 
@@ -170,7 +170,7 @@ def test_impulse_through_reverb_returns_the_ir():
 
 def test_tf_reverb_layer_impulse_response():
     tf = pytest.importorskip("tensorflow")
-    from sounds_kit import tf_synth
+    from sounds_kit.model import tf_synth
 
     layer = tf_synth.Reverb(seconds=0.05, seed=1)
     ir = layer.impulse_response().numpy()
@@ -203,7 +203,7 @@ def snr_db(ref, x):
 
 def test_tf_synth_matches_numpy_synth():
     tf = pytest.importorskip("tensorflow")
-    from sounds_kit import tf_synth
+    from sounds_kit.model import tf_synth
 
     rng = np.random.default_rng(7)
     t, k, b = 126, 40, 24
@@ -221,7 +221,7 @@ def test_tf_synth_matches_numpy_synth():
 
 def test_tf_synth_is_differentiable_in_the_controls():
     tf = pytest.importorskip("tensorflow")
-    from sounds_kit import tf_synth
+    from sounds_kit.model import tf_synth
 
     rng = np.random.default_rng(1)
     ctl = random_controls(rng, 21, 8, 4)
@@ -241,7 +241,7 @@ def test_tf_synth_is_differentiable_in_the_controls():
 
 
 def test_analysis_targets_resynthesise_the_target():
-    from sounds_kit.loss import spectral_loss_np
+    from sounds_kit.model.loss import spectral_loss_np
 
     rng = np.random.default_rng(2)
     t, k, b = 251, 30, 16

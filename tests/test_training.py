@@ -18,8 +18,8 @@ pytest.importorskip("tensorflow")
 
 from synthetic_instrument import toy_examples  # noqa: E402
 
-from sounds_kit.decoders import DecoderConfig  # noqa: E402
-from sounds_kit.trainer import TrainConfig, train  # noqa: E402
+from sounds_kit.model.decoders import DecoderConfig  # noqa: E402
+from sounds_kit.model.train import TrainConfig, train  # noqa: E402
 
 TINY = DecoderConfig(type="cnn", width=16, depth=3, n_harmonics=30, n_noise_bands=16)
 HERE = Path(__file__).parent
@@ -59,11 +59,11 @@ def test_loss_falls_in_both_stages_and_the_run_dir_is_complete(tmp_path):
         assert (tmp_path / name).stat().st_size > 0, name
     assert json.loads((tmp_path / "config.json").read_text())["decoder"] == TINY.to_dict()
 
-    from sounds_kit.inference import load_run, resynthesize
+    from sounds_kit.instrument import load_instrument
 
-    run = load_run(tmp_path)
-    assert run.step == 90
-    audio = resynthesize(run, {k: examples[0][k] for k in ("f0_hz", "f0_confidence", "loudness_db")})
+    run = load_instrument(tmp_path)
+    assert run.kind == "run" and run.metadata["training_step"] == 90
+    audio = run.resynthesize({k: examples[0][k] for k in ("f0_hz", "f0_confidence", "loudness_db")})
     assert audio.shape == (examples[0]["audio"].size,) and np.all(np.isfinite(audio))
     assert 0.1 < np.std(audio) / np.std(examples[0]["audio"]) < 10.0  # a trained level, not silence
 
@@ -72,8 +72,8 @@ KILL_SCRIPT = """
 import sys
 sys.path.insert(0, {here!r})
 from synthetic_instrument import toy_examples
-from sounds_kit.decoders import DecoderConfig
-from sounds_kit.trainer import TrainConfig, train
+from sounds_kit.model.decoders import DecoderConfig
+from sounds_kit.model.train import TrainConfig, train
 config = TrainConfig(decoder=DecoderConfig(**{decoder!r}), steps=1_000_000, pretrain_fraction=1.0,
                      batch_size=4, checkpoint_steps=3, checkpoint_seconds=1e9, jit=False)
 train(toy_examples(4, seconds=1.0), {run_dir!r}, config, progress=False)
@@ -119,7 +119,7 @@ def test_kill_9_then_rerun_resumes_and_a_finished_run_extends(tmp_path):
 
 def test_resuming_with_another_model_is_refused(tmp_path):
     from sounds_kit.errors import UserFacingError
-    from sounds_kit.trainer import _resolve_config
+    from sounds_kit.model.train import _resolve_config
 
     _resolve_config(tmp_path, TrainConfig(decoder=TINY, steps=1))
     with pytest.raises(UserFacingError):

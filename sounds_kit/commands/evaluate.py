@@ -23,15 +23,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _clips(args: argparse.Namespace) -> tuple[list[dict], list[str]]:
-    from ..audio_io import load_audio
-    from ..errors import UserFacingError
-    from ..metrics import dataset_clips
+    from sounds_kit.data.audio_io import load_audio
+    from sounds_kit.errors import UserFacingError
+    from sounds_kit.evaluate.metrics import dataset_clips
 
     clips = [{"audio": load_audio(path)} for path in args.audio]
     names = list(args.audio)
     if args.dataset:
         try:
-            from ..dataset import load_dataset
+            from sounds_kit.data.dataset import load_dataset
         except ImportError as err:
             raise UserFacingError(f"this install cannot read datasets ({err})") from err
         examples = dataset_clips(load_dataset(args.dataset, "eval"), args.max_clips)
@@ -72,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from .. import metrics as M
+    from sounds_kit.evaluate import metrics as M
+    from sounds_kit.instrument import load_instrument
 
-    model = M.load_model(args.model)  # ModelFileError (a UserFacingError) for missing files
+    model = load_instrument(args.model)  # ModelFileError (a UserFacingError) for missing files
     clips, names = _clips(args)
     per_clip = []
     from tqdm.auto import tqdm
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         per_clip.append(M.evaluate_clip(model, clip, transfer=args.voice))
     summary = M.summarize_transfer(per_clip) if args.voice else M.summarize_resynthesis(per_clip)
     if model.kind == "run":
-        _write_eval_json(Path(model.path), summary)
+        _write_eval_json(Path(model.model_dir), summary)
     if args.json:
         print(json.dumps(_json_ready(summary), indent=1))
         return 0
@@ -91,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
     summarize = M.summarize_transfer if args.voice else M.summarize_resynthesis
     rows = [(Path(n).name, summarize([c])) for n, c in zip(names, per_clip, strict=True)]
     rows.append((f"all ({summary.get('seconds', summary.get('transfer_seconds')):.1f} s)", summary))
-    print(f"{model.kind} {model.path}: {'tone transfer' if args.voice else 'resynthesis'}")
+    print(f"{model.kind} {model.model_dir}: {'tone transfer' if args.voice else 'resynthesis'}")
     print(_table(rows, keys))
     if model.kind == "run":
-        print(f"written to {Path(model.path) / 'eval.json'}")
+        print(f"written to {Path(model.model_dir) / 'eval.json'}")
     return 0

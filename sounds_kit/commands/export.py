@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..errors import UserFacingError
+from sounds_kit.errors import UserFacingError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,12 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..decoders import parameter_count
-    from ..errors import ModelFileError
-    from ..export import download_bytes, export_decoder
-    from ..inference import load_run
-    from ..model_card import render_card
-    from ..tone_fit import fit_profile_from_dataset_stats
+    from sounds_kit.dsp.tone_fit import fit_profile_from_dataset_stats
+    from sounds_kit.errors import ModelFileError
+    from sounds_kit.instrument.card import render_card
+    from sounds_kit.instrument.export import export_decoder
+    from sounds_kit.instrument.files import download_bytes
+    from sounds_kit.model.decoders import parameter_count
+    from sounds_kit.model.run import load_run
 
     run_dir, out = Path(args.run_dir), Path(args.output)
     try:

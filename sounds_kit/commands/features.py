@@ -18,9 +18,9 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from sounds_kit.audio_io import load_audio
     from sounds_kit.conventions import FRAME_RATE, SAMPLE_RATE
-    from sounds_kit.features import compute_features, features_to_json
+    from sounds_kit.data.audio_io import load_audio
+    from sounds_kit.dsp.features import compute_features, features_to_json
 
     audio = load_audio(args.audio)  # raises AudioError for corrupt, empty, silent or NaN input
     features = compute_features(audio)
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         import matplotlib
 
         matplotlib.use("Agg")  # files only: works without a display
-        from sounds_kit.feature_plots import plot_features
+        from sounds_kit.dsp.plots import plot_features
 
         fig = plot_features(features, audio=audio)
         plot = Path(args.plot)

@@ -28,14 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--overwrite", action="store_true", help="rebuild DATASET_DIR from scratch")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-file messages")
     parser.epilog = "Any other --name=value options are Apache Beam pipeline options (e.g. --runner=...)."
-    from ..cli import keep_beam_options
+    from sounds_kit.cli import keep_beam_options
 
     keep_beam_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from sounds_kit.data.prepare import prepare
     from sounds_kit.errors import UserFacingError
-    from sounds_kit.prepare_pipeline import prepare
 
     beam_args = list(getattr(args, "beam_args", []) or [])
     # a bare word is fine only as the value of the Beam option before it ("--runner FlinkRunner")

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from sounds_kit.demo_instruments import render_demo_data
+    from sounds_kit.data.demo_instruments import render_demo_data
 
     t0 = time.perf_counter()
     meta = render_demo_data(

@@ -39,13 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Any other --name=value options are Apache Beam pipeline options for --engine beam "
         "(e.g. --direct_num_workers=2, --flink_master=host:8081)."
     )
-    from ..cli import keep_beam_options
+    from sounds_kit.cli import keep_beam_options
 
     keep_beam_options(parser)
 
 
 def _beam_args(args: argparse.Namespace) -> list[str]:
-    from ..errors import UserFacingError
+    from sounds_kit.errors import UserFacingError
 
     given = list(getattr(args, "beam_args", None) or [])
     # A bare word is only allowed as the value of the option before it ("--flink_master host:8081").
@@ -60,7 +60,7 @@ def _beam_args(args: argparse.Namespace) -> list[str]:
 
 def sweep_config(args: argparse.Namespace):
     """The SweepConfig for parsed arguments."""
-    from ..sweep import SweepConfig
+    from sounds_kit.sweep.search import SweepConfig
 
     train = {
         key: value
@@ -93,7 +93,7 @@ def sweep_config(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sweep import sweep, table
+    from sounds_kit.sweep.search import sweep, table
 
     out = sweep(args.dataset_dir, args.output, sweep_config(args), progress=not args.quiet)
     print(table(out["results"]))

@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ..decoders import DECODER_TYPES, DecoderConfig
-from ..errors import UserFacingError
+from sounds_kit.errors import UserFacingError
+from sounds_kit.model.decoders import DECODER_TYPES, DecoderConfig
 
 DEFAULT_MINUTES = 30.0
 # Command-line flag -> DecoderConfig field; flags left out keep the stored (or default) value.
@@ -58,13 +58,13 @@ def decoder_config(args: argparse.Namespace, run_dir: Path) -> DecoderConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..trainer import TrainConfig, train
+    from sounds_kit.model.train import TrainConfig, train
 
     dataset_dir, run_dir = Path(args.dataset_dir), Path(args.output)
     if not dataset_dir.is_dir():
         raise UserFacingError(f"{dataset_dir}: no such dataset folder")
     try:
-        from ..dataset import load_dataset, read_stats
+        from sounds_kit.data.dataset import load_dataset, read_stats
     except ImportError as err:
         raise UserFacingError(f"this install cannot read datasets ({err})") from err
     try:

@@ -21,9 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..audio_io import load_audio, save_audio
-    from ..features import compute_features
-    from ..instrument import load_instrument
+    from sounds_kit.data.audio_io import load_audio, save_audio
+    from sounds_kit.dsp.features import compute_features
+    from sounds_kit.instrument.load import load_instrument
 
     inst = load_instrument(args.instrument)
     voice = load_audio(args.voice, max_seconds=args.max_minutes * 60)

@@ -1,0 +1,1 @@
+"""How good a model sounds: resynthesis and tone-transfer metrics."""

@@ -1,0 +1,160 @@
+"""The synth in TensorFlow: differentiable, batched twin of ``synth.py`` for training.
+
+Shapes: controls are [B, T, C] at the frame rate; audio is [B, (T - 1) * HOP_SIZE]. Values are
+float32 except the phase, which is accumulated in float64 and wrapped before it is cast.
+
+Speed: the synth never materialises audio-rate amplitudes. Linear interpolation between frames i and
+i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so
+``sum_k a_k[n] s_k[n]`` becomes two batched [HOP, K] x [K] products per frame. The sine bank depends
+only on f0 (data, not parameters), so it is built without a gradient.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import tensorflow as tf
+
+from sounds_kit.conventions import F0_MIDI_SCALE, HOP_SIZE, LOUDNESS_SCALE_DB, SAMPLE_RATE
+from sounds_kit.dsp import controls as C
+from sounds_kit.dsp import synth as np_synth
+
+_W = np.arange(HOP_SIZE, dtype=np.float64) / HOP_SIZE  # interpolation weight of frame i + 1
+
+
+def exp_sigmoid(x: tf.Tensor) -> tf.Tensor:
+    """``2 * sigmoid(x) ** ln(10) + 1e-7`` (the decoder's output nonlinearity)."""
+    return C.EXP_SIGMOID_MAX * tf.exp(C.EXP_SIGMOID_EXPONENT * tf.math.log_sigmoid(x)) + C.EXP_SIGMOID_FLOOR
+
+
+def scale_f0(f0_hz: tf.Tensor) -> tf.Tensor:
+    """``midi(f0) / F0_MIDI_SCALE`` (f0 already filled where unvoiced)."""
+    f0 = tf.maximum(tf.cast(f0_hz, tf.float32), 1e-3)
+    return (69.0 + 12.0 * tf.math.log(f0 / 440.0) / np.log(2.0)) / F0_MIDI_SCALE
+
+
+def scale_loudness(loudness_db: tf.Tensor) -> tf.Tensor:
+    return tf.cast(loudness_db, tf.float32) / LOUDNESS_SCALE_DB + 1.0
+
+
+def harmonic_amplitudes(f0_hz: tf.Tensor, amplitude: tf.Tensor, distribution: tf.Tensor) -> tf.Tensor:
+    """[B, T, K]: amplitude * distribution with harmonics at or above Nyquist zeroed, renormalised."""
+    f0 = _frames(f0_hz)
+    k = tf.range(1, tf.shape(distribution)[-1] + 1, dtype=tf.float32)
+    dist = tf.where(f0 * k < SAMPLE_RATE / 2.0, distribution, 0.0)
+    total = tf.reduce_sum(dist, axis=-1, keepdims=True)
+    dist = tf.math.divide_no_nan(dist, total)
+    return _frames(amplitude) * dist
+
+
+def _frames(x: tf.Tensor) -> tf.Tensor:
+    """[B, T] -> [B, T, 1]; [B, T, C] unchanged; always float32."""
+    x = tf.convert_to_tensor(x)
+    x = tf.cast(x, tf.float32) if x.dtype != tf.float32 else x
+    return x[..., None] if x.shape.rank == 2 else x
+
+
+def upsample(frames: tf.Tensor) -> tf.Tensor:
+    """[B, T, C] -> [B, (T - 1) * HOP_SIZE, C], linear between frame positions (as synth.upsample)."""
+    x = _frames(frames)
+    w = tf.constant(_W, x.dtype)[None, None, :, None]
+    seg = x[:, :-1, None, :] * (1.0 - w) + x[:, 1:, None, :] * w
+    return tf.reshape(seg, [tf.shape(x)[0], -1, tf.shape(x)[-1]])
+
+
+def phase_cycles(f0_hz: tf.Tensor) -> tf.Tensor:
+    """Wrapped harmonic phase in cycles [B, T - 1, HOP], float64 accumulation (no gradient)."""
+    f0 = tf.cast(tf.stop_gradient(_frames(f0_hz))[..., 0], tf.float64)
+    w = tf.constant(_W, tf.float64)
+    f0_up = f0[:, :-1, None] * (1.0 - w) + f0[:, 1:, None] * w  # [B, T-1, HOP]
+    inc = tf.reshape(f0_up, [tf.shape(f0)[0], -1]) / SAMPLE_RATE
+    cycles = tf.cumsum(inc, axis=1, exclusive=True)
+    cycles = cycles - tf.floor(cycles)
+    return tf.reshape(cycles, tf.shape(f0_up))
+
+
+def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:
+    """``sin(2*pi*k*cycles)`` for k = 1..K: [B, T-1, HOP] -> [B, T-1, HOP, K] float32."""
+    k = tf.range(1, n_harmonics + 1, dtype=tf.float32)
+    c = tf.cast(cycles, tf.float32)[..., None] * k
+    return tf.sin(2.0 * np.pi * (c - tf.floor(c)))
+
+
+def _interp_contract(frames: tf.Tensor, basis: tf.Tensor, equation: str) -> tf.Tensor:
+    """``sum_c upsample(frames)[n, c] * basis[n, c]`` without upsampling ``frames``; returns [B, N]."""
+    w = tf.constant(_W, tf.float32)
+    left = tf.einsum(equation, frames[:, :-1], basis)
+    right = tf.einsum(equation, frames[:, 1:], basis)
+    out = left * (1.0 - w) + right * w
+    return tf.reshape(out, [tf.shape(out)[0], -1])
+
+
+def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor) -> tf.Tensor:
+    """Audio [B, N] from per-harmonic amplitudes [B, T, K] (already Nyquist-masked)."""
+    bank = tf.stop_gradient(sine_bank(phase_cycles(f0_hz), amplitudes.shape[-1]))
+    return _interp_contract(amplitudes, bank, "bik,bihk->bih")
+
+
+@lru_cache(maxsize=8)
+def _noise_rows(n_bands: int, n_samples: int, offset: int) -> np.ndarray:
+    table = np_synth.noise_table(n_bands)
+    idx = (np.arange(n_samples) + offset) % table.shape[1]
+    return np.ascontiguousarray(table[:, idx].T.reshape(-1, HOP_SIZE, n_bands).astype(np.float32))
+
+
+def noise_synth(magnitudes: tf.Tensor, offset: int = 0) -> tf.Tensor:
+    """Band noise [B, N] from magnitudes [B, T, Bn] (the table is read from sample ``offset``)."""
+    n_frames, n_bands = magnitudes.shape[1], magnitudes.shape[-1]
+    rows = tf.constant(_noise_rows(int(n_bands), (int(n_frames) - 1) * HOP_SIZE, int(offset)))
+    return _interp_contract(magnitudes, rows, "bic,ihc->bih")
+
+
+def fft_convolve(audio: tf.Tensor, ir: tf.Tensor) -> tf.Tensor:
+    """Linear convolution of [B, N] audio with an [L] or [B, L] impulse response, truncated to N."""
+    n = int(audio.shape[-1])
+    ir = ir if ir.shape.rank == 2 else ir[None, :]
+    n_fft = int(2 ** np.ceil(np.log2(n + int(ir.shape[-1]) - 1)))
+    spec = tf.signal.rfft(audio, [n_fft]) * tf.signal.rfft(ir, [n_fft])
+    return tf.signal.irfft(spec, [n_fft])[:, :n]
+
+
+def synthesize(
+    f0_hz: tf.Tensor,
+    amplitude: tf.Tensor,
+    harmonic_distribution: tf.Tensor,
+    noise_magnitudes: tf.Tensor | None = None,
+    reverb_ir: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """Controls [B, T, .] -> audio [B, (T - 1) * HOP_SIZE] float32; same maths as ``synth.synthesize``."""
+    amps = harmonic_amplitudes(f0_hz, amplitude, harmonic_distribution)
+    audio = harmonic_synth(f0_hz, amps)
+    if noise_magnitudes is not None:
+        audio = audio + noise_synth(_frames(noise_magnitudes))
+    if reverb_ir is not None:
+        audio = audio + fft_convolve(audio, reverb_ir)
+    return audio
+
+
+class Reverb(tf.Module):
+    """A learned impulse response, applied as ``dry + dry * ir`` (FFT convolution).
+
+    Initialised as exponentially decaying Gaussian noise at about -20 dB wet energy. Sample 0 of the
+    response is held at 0 so the dry path keeps unit gain and the wet path cannot cancel it.
+    """
+
+    def __init__(self, seconds: float = 0.5, decay_seconds: float = 0.1, seed: int = 0, name: str = "reverb"):
+        super().__init__(name=name)
+        n = int(round(seconds * SAMPLE_RATE))
+        rng = np.random.default_rng(seed)
+        ir = rng.standard_normal(n) * np.exp(-np.arange(n) / (decay_seconds * SAMPLE_RATE))
+        ir[0] = 0.0
+        ir *= np.sqrt(0.01 / np.sum(ir**2))
+        self.ir = tf.Variable(ir.astype(np.float32), name="ir")
+        self._mask = tf.constant(np.r_[0.0, np.ones(n - 1)].astype(np.float32))
+
+    def impulse_response(self) -> tf.Tensor:
+        return self.ir * self._mask
+
+    def __call__(self, audio: tf.Tensor) -> tf.Tensor:
+        return audio + fft_convolve(audio, self.impulse_response())

@@ -1,0 +1,1 @@
+"""The anywidgets: shared plumbing (``base``), the environment check and the sing widget."""
