@@ -1,6 +1,6 @@
 // The live decoder (plain JS, frame by frame) against the references it must reproduce:
 // the shipped CNN instruments against the TF.js graph model (cpu backend, in Node), and a GRU
-// against TensorFlow's own outputs (widgets/test/vectors/gru_decoder, sounds_kit.decoder_vectors).
+// against TensorFlow's own outputs (widgets/test/vectors/gru_decoder, tests/make_decoder_vectors.py).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";

@@ -1,6 +1,6 @@
 """A GRU instrument and what TensorFlow computes with it: the test vector for the JS live decoder.
 
-``python -m sounds_kit.decoder_vectors`` rewrites ``widgets/test/vectors/gru_decoder/``: a small
+``python tests/make_decoder_vectors.py`` rewrites ``widgets/test/vectors/gru_decoder/``: a small
 seeded GRU decoder exported exactly as ``sounds-kit export`` exports one (TF.js graph model, float16
 weights), plus ``expected.json`` with the decoder's outputs in TensorFlow on a fixed input sequence.
 ``widgets/test/live_decoder.test.js`` holds the JS frame-by-frame decoder to it. (TF.js 4.22 itself
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .decoders import DecoderConfig, build_decoder
+from sounds_kit.model.decoders import DecoderConfig, build_decoder
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "widgets" / "test" / "vectors" / "gru_decoder"
 CONFIG = DecoderConfig(type="gru", width=16, depth=2, n_harmonics=12, n_noise_bands=8)
@@ -39,7 +39,7 @@ def input_sequence(n_frames: int = N_FRAMES) -> tuple[np.ndarray, np.ndarray]:
 def write_vectors(out_dir: str | Path = DEFAULT_DIR) -> Path:
     import tensorflow as tf
 
-    from .export import export_decoder
+    from sounds_kit.instrument.export import export_decoder
 
     out_dir = Path(out_dir)
     decoder = build_decoder(CONFIG, seed=SEED)
@@ -67,7 +67,7 @@ def write_vectors(out_dir: str | Path = DEFAULT_DIR) -> Path:
         return [float(f"{v:.8g}") for v in np.asarray(x, np.float64).ravel()]
 
     expected = {
-        "description": "sounds_kit.decoders GRU in TensorFlow on the inputs below (see decoder_vectors.py)",
+        "description": "sounds_kit.model.decoders GRU in TensorFlow on the inputs below (tests/make_decoder_vectors.py)",
         "n_frames": N_FRAMES,
         "f0_scaled": flat(f0),
         "loudness_scaled": flat(loud),
