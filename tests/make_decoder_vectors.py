@@ -67,7 +67,7 @@ def write_vectors(out_dir: str | Path = DEFAULT_DIR) -> Path:
         return [float(f"{v:.8g}") for v in np.asarray(x, np.float64).ravel()]
 
     expected = {
-        "description": "sounds_kit.model.decoders GRU in TensorFlow on the inputs below (tests/make_decoder_vectors.py)",
+        "description": "a sounds_kit GRU in TensorFlow on the inputs below (tests/make_decoder_vectors.py)",
         "n_frames": N_FRAMES,
         "f0_scaled": flat(f0),
         "loudness_scaled": flat(loud),
