@@ -13,14 +13,24 @@ export function midiToHz(midi) {
   return 440 * 2 ** ((midi - 69) / 12);
 }
 
+/** Decoder input for one frame's f0 in Hz (fill unvoiced frames first). */
+export function f0Scaled(hz) {
+  return hzToMidi(hz) / conventions.f0_midi_scale;
+}
+
+/** Decoder input for one frame's loudness: floor -80 dB -> 0, 0 dB -> 1. */
+export function loudnessScaled(db) {
+  return db / conventions.loudness_scale_db + 1;
+}
+
 /** Decoder input for f0 (fill unvoiced frames first). */
 export function scaleF0(f0Hz) {
-  return Float32Array.from(f0Hz, (f) => hzToMidi(f) / conventions.f0_midi_scale);
+  return Float32Array.from(f0Hz, f0Scaled);
 }
 
 /** Decoder input for loudness: floor -80 dB -> 0, 0 dB -> 1. */
 export function scaleLoudness(loudnessDb) {
-  return Float32Array.from(loudnessDb, (l) => l / conventions.loudness_scale_db + 1);
+  return Float32Array.from(loudnessDb, loudnessScaled);
 }
 
 /** Unvoiced frames take the nearest voiced frame's f0 (ties: the earlier); none voiced -> 220 Hz. */
