@@ -54,6 +54,11 @@ NOISE_TABLE_SIZE = 32_768
 NOISE_SEED = 1234
 """Seed of the mulberry32 generator that builds the noise table (same in Python and JS)."""
 
+NOISE_CROSSFADE = 512
+"""The noise table is read in segments of NOISE_TABLE_SIZE samples, each from its own pseudo-random
+start (so the noise never repeats every 2 s); consecutive segments overlap by this many samples with an
+equal-power crossfade, so the seams are as smooth as the noise itself (design.md, "Synth")."""
+
 VOICED_CONFIDENCE = 0.5
 """A frame is voiced when its f0 confidence is at least this (``is_voiced``): decoder inputs, tone fitting,
 metrics, plots and the browser all use this one cut."""
@@ -98,6 +103,29 @@ RAGAS["chromatic"] = {"label": "All 12 (chromatic)", "aroha": list(range(13)), "
                       "vadi": 0, "samvadi": 7, "scale": list(range(12))}
 DEFAULT_RAGA = "yaman"
 
+ROOM = {
+    # The default room every instrument plays in (switchable: "dry"). Its impulse response is built the same
+    # way in Python and JS from these numbers (sounds_kit/dsp/room.py, widgets/src/dsp/room.js), so no audio
+    # file ships: seeded white noise split by a one-pole low-pass into a warm part that decays over
+    # ``rt60_s`` and a bright part that decays over ``bright_rt60_s``, silent for ``predelay_s``, scaled
+    # to unit energy times ``wet_db``.
+    "seconds": 0.6,
+    "rt60_s": 0.45,
+    "bright_rt60_s": 0.15,
+    "lowpass": 0.25,
+    "predelay_s": 0.008,
+    "wet_db": -14.0,
+    "seed": 4321,
+}
+
+GATE = {
+    # Note on/off for tone transfer: a note lasts while frames are voiced plus ``hold_s`` (bridging short
+    # unvoiced gaps such as consonants); in a rest the instrument's amplitude and noise fade with time
+    # constant ``release_s`` (sounds_kit/dsp/gate.py, widgets/src/dsp/gate.js), so rests stay rests.
+    "hold_s": 0.04,
+    "release_s": 0.06,
+}
+
 DEFAULT_EXAMPLE_SECONDS = 4.0
 """Length of one training example."""
 
@@ -119,6 +147,9 @@ DEFAULTS = {
     "loudness_scale_db": LOUDNESS_SCALE_DB,
     "noise_table_size": NOISE_TABLE_SIZE,
     "noise_seed": NOISE_SEED,
+    "noise_crossfade": NOISE_CROSSFADE,
+    "room": ROOM,
+    "gate": GATE,
     "voiced_confidence": VOICED_CONFIDENCE,
     "default_f0_hz": DEFAULT_F0_HZ,
     "a4_hz": A4_HZ,
@@ -154,6 +185,20 @@ def midi_to_hz(midi):
     import numpy as np
 
     return A4_HZ * 2.0 ** ((np.asarray(midi, dtype=np.float64) - A4_MIDI) / 12.0)
+
+
+MODEL_KEYS = (
+    "sample_rate", "hop_size", "frame_rate", "f0_min_hz", "f0_max_hz", "yin_window", "yin_threshold",
+    "loudness_n_fft", "loudness_floor_db", "voiced_loudness_db", "f0_midi_scale", "loudness_scale_db",
+    "noise_table_size", "noise_seed",
+)  # fmt: skip
+"""The conventions a trained model depends on (how its inputs were measured, how its outputs are played);
+an export records these, and the browser refuses a model whose values differ from the kit's."""
+
+
+def model_conventions() -> dict:
+    """The subset of :func:`as_dict` an exported instrument records (``MODEL_KEYS``)."""
+    return {k: DEFAULTS[k] for k in MODEL_KEYS}
 
 
 def as_dict() -> dict:

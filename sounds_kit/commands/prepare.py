@@ -3,7 +3,8 @@
 Options this command does not know are handed to Beam unchanged, so the same command runs on
 the embedded DirectRunner (default) or elsewhere, e.g.
 ``--direct_running_mode=multi_processing --direct_num_workers=2`` or ``--runner=FlinkRunner ...``.
-Give Beam options as ``--name=value``.
+Give Beam options as ``--name=value``. ``--engine dask`` runs the pipeline on Beam's Dask runner:
+on ``--workers`` local processes started for the run, or on a running scheduler (``--dask-address``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="add only the inputs not yet in DATASET_DIR")
     mode.add_argument("--overwrite", action="store_true", help="rebuild DATASET_DIR from scratch")
+    parser.add_argument(
+        "--engine", choices=("direct", "dask"), default="direct",
+        help="Beam's DirectRunner (default) or its Dask runner on a dask.distributed cluster",
+    )  # fmt: skip
+    parser.add_argument("--dask-address", metavar="tcp://HOST:PORT",
+                        help="with --engine dask: a running scheduler (dask-jobqueue, dask-kubernetes, "
+                        "dask scheduler); default: a local cluster started for the run")  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, default=0,
+        help="with --engine dask and no --dask-address: worker processes (default: one per core)",
+    )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-file messages")
     parser.epilog = "Any other --name=value options are Apache Beam pipeline options (e.g. --runner=...)."
     from sounds_kit.cli import keep_beam_options
@@ -59,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
         beam_args=beam_args,
         progress=not args.quiet,
         quiet=args.quiet,
+        engine=args.engine,
+        dask_address=args.dask_address,
+        workers=args.workers,
     )
     print(
         f"{args.output}: {manifest['examples']['train']} train and {manifest['examples']['eval']} eval examples "

@@ -11,8 +11,10 @@ with the chosen hop, and writes them as one TFRecord shard. In parallel it hashe
 to the driver as JSON lines, which writes manifest.json and stats.json.
 
 Runs on the embedded DirectRunner unless standard Beam options say otherwise (``--runner``,
-``--direct_num_workers``, ``--direct_running_mode``, ...); other runners need the output folder
-on a filesystem that every worker can write (a shared mount).
+``--direct_num_workers``, ``--direct_running_mode``, ...), or with ``engine="dask"`` on Beam's Dask
+runner against a dask.distributed cluster (``sounds_kit.cluster``: worker processes started for the
+run, or a running scheduler's address). Runners other than the embedded one need the inputs and the
+output folder at the same paths on every worker (one machine, or a shared mount).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sounds_kit.conventions import (
 )
 from sounds_kit.data import dataset as ds
 from sounds_kit.data.audio_io import AUDIO_EXTENSIONS, audio_info
-from sounds_kit.data.prepare_beam import run_beam
+from sounds_kit.data.prepare_beam import dask_runner_args, run_beam
 from sounds_kit.data.prepare_settings import SEGMENT_SECONDS, SILENT_PEAK, Settings
 from sounds_kit.errors import AudioError, UserFacingError
 
@@ -174,6 +176,36 @@ def _reason(path: str, message: str) -> str:
     return message[len(path) + 2 :] if message.startswith(f"{path}: ") else message
 
 
+def _check_engine(engine: str, dask_address: str | None, beam_args: Sequence[str]) -> None:
+    if engine not in ("direct", "dask"):
+        raise UserFacingError(f"--engine must be direct or dask, got {engine!r}")
+    if engine == "direct" and dask_address:
+        raise UserFacingError("--dask-address needs --engine dask")
+    if engine == "dask" and any(a.startswith("--runner") for a in beam_args):
+        raise UserFacingError("--engine dask chooses Beam's Dask runner itself: drop --runner")
+
+
+def _run(segments: list[dict], paths: list[str], settings: Settings, staging: Path, beam_args: Sequence[str],
+         progress: bool, engine: str, dask_address: str | None, workers: int) -> list[dict]:
+    """The pipeline under a progress bar over seconds of audio, on the engine asked for."""
+    from contextlib import nullcontext
+
+    from tqdm.auto import tqdm
+
+    from sounds_kit.cluster import dask_cluster
+
+    total = sum(s["planned_s"] for s in segments)
+    bar = tqdm(total=round(total, 1), unit="s", desc=f"prepare ({engine})", disable=not progress,
+               bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]")  # fmt: skip
+    cluster = dask_cluster(dask_address, workers) if engine == "dask" else nullcontext(None)
+    try:
+        with cluster as address:
+            args = dask_runner_args(address, beam_args) if address else list(beam_args)
+            return run_beam(segments, paths, settings, staging, staging / "_work", args, on_progress=bar.update)
+    finally:
+        bar.close()
+
+
 def _report(msg: str, quiet: bool) -> None:
     if not quiet:
         print(msg, file=sys.stderr)
@@ -191,18 +223,21 @@ def prepare(
     beam_args: Sequence[str] = (),
     progress: bool = True,
     quiet: bool = False,
+    engine: str = "direct",
+    dask_address: str | None = None,
+    workers: int = 0,
 ) -> dict:
     """Build (or extend, with ``resume``) a dataset from audio files; returns the manifest.
 
     Bad inputs (unreadable, empty, silent, too short, damaged partway) are skipped, named
     in the manifest's ``bad_files`` and on stderr; they never stop the run. ``segment_seconds``
     (whole seconds) sets the source segments that are split between train and eval.
+    ``engine``: ``"direct"`` (Beam's DirectRunner, or whatever ``beam_args`` name) or ``"dask"`` (Beam's
+    Dask runner on the scheduler at ``dask_address``, or on ``workers`` local processes started for the run).
     """
-    from tqdm.auto import tqdm
-
     from sounds_kit._version import __version__
 
-    global _PROGRESS
+    _check_engine(engine, dask_address, beam_args)
     t_start = time.perf_counter()
     dataset_dir = Path(dataset_dir).expanduser().absolute()
     previous = _check_target(dataset_dir, resume, overwrite)
@@ -240,21 +275,11 @@ def prepare(
     try:
         records: list[dict] = []
         if segments:
-            total = sum(s["planned_s"] for s in segments)
-            _PROGRESS = tqdm(
-                total=round(total, 1),
-                unit="s",
-                desc="prepare",
-                disable=not progress,
-                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]",
-            )
-            try:
-                records = run_beam(segments, sorted(facts), settings, staging, staging / "_work", beam_args)
-            finally:
-                _PROGRESS.close()
-                _PROGRESS = None
+            records = _run(segments, sorted(facts), settings, staging, beam_args, progress, engine, dask_address,
+                           workers)  # fmt: skip
         previous_stats = ds.read_stats(dataset_dir) if previous is not None else None
-        manifest = _assemble(previous, previous_stats, records, facts, bad, settings, staging, beam_args, __version__)
+        manifest = _assemble(previous, previous_stats, records, facts, bad, settings, staging,
+                             {"engine": engine, "beam_args": list(beam_args)}, __version__)  # fmt: skip
         shutil.rmtree(staging / "_work", ignore_errors=True)
         if previous is None and not sum(manifest["examples"].values()):
             reasons = "; ".join(f"{e['path']}: {e['reason']}" for e in manifest["bad_files"])
@@ -286,7 +311,7 @@ def _assemble(
     bad: list[dict],
     settings: Settings,
     staging: Path,
-    beam_args: Sequence[str],
+    how: dict,
     version: str,
 ) -> dict:
     """The new manifest and stats (written into ``staging``); drops the shards of bad files."""
@@ -350,7 +375,7 @@ def _assemble(
             "run": run_id,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "kit_version": version,
-            "beam_args": list(beam_args),
+            **how,
             "inputs_ok": ok,
             "inputs_bad": len(new_bad),
             "examples": run_examples,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -59,14 +61,32 @@ def shard_name(split: str, path: str, segment: int) -> str:
     return f"{split}-{hashlib.sha1(path.encode()).hexdigest()[:12]}-{segment:05d}.tfrecord"
 
 
-_PROGRESS = None  # a tqdm bar when the pipeline runs in this process (the embedded DirectRunner)
+DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
 
 
-def process_segment(item: dict, settings: dict, shard_dir: str) -> dict:
+def dask_runner_args(address: str, beam_args: Sequence[str]) -> list[str]:
+    """Beam options that run the pipeline on the Dask scheduler at ``address``.
+
+    Beam's Dask runner replaces Reshuffle with nothing and puts up to 128 elements of a Create in one
+    Dask partition (one task), so a whole dataset's segments would run one after another on one
+    worker; one segment per partition spreads them over the workers, as Reshuffle does elsewhere.
+    """
+    args = [f"--runner={DASK_RUNNER}", f"--dask_client_address={address}", *beam_args]
+    if not any(a.startswith(("--dask_npartitions", "--dask_partition_size")) for a in beam_args):
+        args.append("--dask_partition_size=1")
+    return args
+
+
+def _progress_mark(path: str, segment: int) -> str:
+    return f"{hashlib.sha1(path.encode()).hexdigest()[:12]}-{segment:05d}"
+
+
+def process_segment(item: dict, settings: dict, shard_dir: str, progress_dir: str | None = None) -> dict:
     """Features and examples of one source segment, written as one shard; returns a summary.
 
     Never raises for bad audio: the error goes into the summary, so one bad file cannot stop
-    the pipeline.
+    the pipeline. When ``progress_dir`` is given, an empty file named after the segment is left there
+    when it is done: the driver counts them, whichever runner and machine did the work.
     """
     from sounds_kit.dsp.features import compute_features
 
@@ -113,8 +133,8 @@ def process_segment(item: dict, settings: dict, shard_dir: str) -> dict:
         summary["error"] = str(err)
     except Exception as err:  # a damaged file can fail deep inside a decoder
         summary["error"] = f"{path}: {type(err).__name__}: {err}"
-    if _PROGRESS is not None:
-        _PROGRESS.update(item.get("planned_s", 0.0))
+    if progress_dir is not None:
+        Path(progress_dir, _progress_mark(path, item["segment"])).touch()
     return summary
 
 
@@ -160,6 +180,21 @@ def _merge_item(kv: tuple[str, dict]) -> str:
     return json.dumps(merge_file(kv[0], kv[1]))
 
 
+def _watch_progress(progress_dir: Path, segments: list[dict], on_progress: Callable[[float], None],
+                    stop: threading.Event) -> None:
+    """Calls ``on_progress(planned seconds)`` for each segment whose mark appears, until ``stop``."""
+    planned = {_progress_mark(s["path"], s["segment"]): s.get("planned_s", 0.0) for s in segments}
+    seen: set[str] = set()
+    while True:
+        last = stop.wait(0.5)
+        new = set(os.listdir(progress_dir)) - seen if progress_dir.is_dir() else set()
+        for name in new:
+            on_progress(planned.get(name, 0.0))
+        seen |= new
+        if last:
+            return
+
+
 def run_beam(
     segments: list[dict],
     paths: list[str],
@@ -167,20 +202,43 @@ def run_beam(
     shard_dir: Path,
     work_dir: Path,
     beam_args: Sequence[str],
+    on_progress: Callable[[float], None] | None = None,
 ) -> list[dict]:
-    """Run the pipeline; returns the per-file records."""
+    """Run the pipeline; returns the per-file records. ``on_progress(seconds)``: a segment is done."""
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
     options = PipelineOptions(list(beam_args))
     conf = settings.to_json()
     out = work_dir / "files"
+    progress_dir = work_dir / "progress"
+    progress_dir.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    watcher = None
+    if on_progress is not None:
+        watcher = threading.Thread(target=_watch_progress, args=(progress_dir, segments, on_progress, stop),
+                                   daemon=True)  # fmt: skip
+        watcher.start()
+    try:
+        _run_pipeline(beam, options, segments, paths, conf, shard_dir, progress_dir, out)
+    finally:
+        stop.set()
+        if watcher is not None:
+            watcher.join()
+    records = []
+    for name in sorted(glob.glob(str(out) + "*.jsonl")):
+        records += [json.loads(line) for line in Path(name).read_text().splitlines() if line.strip()]
+    return records
+
+
+def _run_pipeline(beam, options, segments, paths, conf, shard_dir, progress_dir, out) -> None:
     with beam.Pipeline(options=options) as p:
         summaries = (
             p
             | "plan" >> beam.Create(segments)
             | "spread segments" >> beam.Reshuffle()
-            | "segment -> shard" >> beam.Map(process_segment, settings=conf, shard_dir=str(shard_dir))
+            | "segment -> shard"
+            >> beam.Map(process_segment, settings=conf, shard_dir=str(shard_dir), progress_dir=str(progress_dir))
             | "by file" >> beam.Map(_key_by_path)
         )
         hashes = (
@@ -195,9 +253,5 @@ def run_beam(
             | "per file" >> beam.Map(_merge_item)
             | "write" >> beam.io.WriteToText(str(out), file_name_suffix=".jsonl", shard_name_template="", num_shards=1)
         )
-    records = []
-    for name in sorted(glob.glob(str(out) + "*.jsonl")):
-        records += [json.loads(line) for line in Path(name).read_text().splitlines() if line.strip()]
-    return records
 
 

@@ -6,7 +6,8 @@ against, so every step is spelled out exactly:
 * upsampling: linear interpolation between frame positions ``i * HOP_SIZE``, hold after the last frame;
 * harmonics: ``phi[n] = 2*pi * sum_{m<n} f0[m] / SAMPLE_RATE`` in float64, wrapped mod 2*pi,
   ``harmonic[n] = sum_k a_k[n] * sin(k * phi[n])``;
-* noise: ``noise[n] = sum_b m_b[n] * table_b[(n + offset) mod NOISE_TABLE_SIZE]``;
+* noise: ``noise[n] = sum_b m_b[n] * band_b(n + offset)``, reading each band's table in segments that
+  start at pseudo-random positions, crossfaded (:func:`noise_read`);
 * reverb (optional): ``out = dry + (dry * ir)[:N]`` (linear convolution, truncated).
 
 The noise table (see :func:`noise_table`) comes from the mulberry32 generator, implemented here with
@@ -19,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from sounds_kit.conventions import HOP_SIZE, NOISE_SEED, NOISE_TABLE_SIZE, SAMPLE_RATE
+from sounds_kit.conventions import HOP_SIZE, NOISE_CROSSFADE, NOISE_SEED, NOISE_TABLE_SIZE, SAMPLE_RATE
 from sounds_kit.dsp import controls as C
 
 CHUNK_SAMPLES = 16 * 1024
@@ -168,11 +169,45 @@ def harmonic_bank(cycles: np.ndarray, amps_up: np.ndarray) -> np.ndarray:
     return np.einsum("nk,nk->n", sines, amps_up[:, :k_max])
 
 
+def segment_start(k: np.ndarray | int, size: int = NOISE_TABLE_SIZE) -> np.ndarray:
+    """Table position where noise segment ``k`` starts: ``floor(size * mulberry32(NOISE_SEED + 1 + k)[0] / 2**32)``.
+
+    One generator per segment (not one long sequence) so a stream can start at any segment.
+    """
+    ks = np.atleast_1d(np.asarray(k, dtype=np.int64))
+    starts = np.array([int(mulberry32((NOISE_SEED + 1 + int(j)) & 0xFFFFFFFF, 1)[0]) for j in ks], dtype=np.int64)
+    return (starts * size) >> 32
+
+
+def noise_read(positions: np.ndarray, size: int = NOISE_TABLE_SIZE, fade: int = NOISE_CROSSFADE):
+    """Where the noise at absolute positions p reads the table: ``(idx_a, w_a, idx_b, w_b)``.
+
+    Segment ``k = p // size`` reads ``table[(p - k*size + start_k) mod size]`` with weight 1, except in
+    its last ``fade`` samples, where segment k+1 (read the same way, so it continues seamlessly into its
+    own first sample) fades in: ``t = (q - (size - fade) + 1) / (fade + 1)``, ``w_a = cos(pi/2 t)``,
+    ``w_b = sin(pi/2 t)`` (equal power: the two reads are uncorrelated noise).
+    """
+    p = np.asarray(positions, dtype=np.int64)
+    k = p // size
+    q = p - k * size
+    ks = np.unique(np.concatenate([k, k + 1]))
+    starts = segment_start(ks, size)
+    s_a, s_b = starts[np.searchsorted(ks, k)], starts[np.searchsorted(ks, k + 1)]
+    idx_a = (q + s_a) % size
+    idx_b = (q - size + s_b) % size
+    t = np.clip((q - (size - fade) + 1) / (fade + 1.0), 0.0, 1.0)
+    return idx_a, np.cos(0.5 * np.pi * t), idx_b, np.sin(0.5 * np.pi * t)
+
+
 def filtered_noise(mags_up: np.ndarray, start: int, offset: int = 0) -> np.ndarray:
-    """``sum_b m_b[n] table_b[(n + offset) mod L]`` for samples start.. of audio-rate magnitudes [n, B]."""
+    """``sum_b m_b[n] band_b(n + offset)`` for samples start.. of audio-rate magnitudes [n, B] (:func:`noise_read`)."""
     table_t = _table_transposed(mags_up.shape[1])
-    idx = (np.arange(start, start + mags_up.shape[0], dtype=np.int64) + offset) % table_t.shape[0]
-    return np.einsum("nb,nb->n", mags_up, table_t[idx])
+    idx_a, w_a, idx_b, w_b = noise_read(np.arange(start, start + mags_up.shape[0], dtype=np.int64) + offset)
+    out = np.einsum("nb,nb->n", mags_up, table_t[idx_a]) * w_a
+    fading = w_b > 0
+    if fading.any():
+        out[fading] += np.einsum("nb,nb->n", mags_up[fading], table_t[idx_b[fading]]) * w_b[fading]
+    return out
 
 
 @lru_cache(maxsize=8)

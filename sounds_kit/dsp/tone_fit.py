@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from sounds_kit.conventions import FIT_PROBS, LOUDNESS_FLOOR_DB, hz_to_midi, is_voiced
+from sounds_kit.dsp.gate import note_gate
 
 
 def profile(f0_hz: np.ndarray, confidence: np.ndarray, loudness_db: np.ndarray) -> dict | None:
@@ -46,16 +47,23 @@ def map_loudness(db: np.ndarray, voice_q: list[float], inst_q: list[float]) -> n
 
 
 def fit_features(features: dict, stats: dict | None, auto_fit: bool = True, manual_octaves: int = 0) -> dict:
-    """Features moved into the instrument's range: ``{"f0_hz", "loudness_db", "octaves"}``."""
+    """Features moved into the instrument's range: ``{"f0_hz", "loudness_db", "octaves", "gate"}``.
+
+    Loudness in notes maps through the quantiles; in rests (:func:`sounds_kit.dsp.gate.note_gate`) it
+    only shifts by the loud-end offset, so a rest is never lifted above the voice's own level relative
+    to its loud notes. ``gate`` is the gain the synth's amplitudes are multiplied by.
+    """
     inst = (stats or {}).get("fit")
     voice = profile(features["f0_hz"], features["f0_confidence"], features["loudness_db"]) if auto_fit else None
     octaves = octave_shift(voice, inst, manual_octaves) if auto_fit else int(manual_octaves)
     f0 = np.asarray(features["f0_hz"], np.float64) * 2.0**octaves
     loud = np.asarray(features["loudness_db"], np.float64)
+    gain, in_note = note_gate(features["f0_confidence"])
     if auto_fit and voice is not None and inst is not None:
-        mapped = np.maximum(LOUDNESS_FLOOR_DB, map_loudness(loud, voice["loudness"]["db"], inst["loudness"]["db"]))
-        loud = np.where(loud <= LOUDNESS_FLOOR_DB, loud, mapped)
-    return {"f0_hz": f0, "loudness_db": loud, "octaves": octaves}
+        vq, iq = voice["loudness"]["db"], inst["loudness"]["db"]
+        mapped = np.where(in_note, map_loudness(loud, vq, iq), loud + (iq[-1] - vq[-1]))
+        loud = np.where(loud <= LOUDNESS_FLOOR_DB, loud, np.maximum(LOUDNESS_FLOOR_DB, mapped))
+    return {"f0_hz": f0, "loudness_db": loud, "octaves": octaves, "gate": gain}
 
 
 def fit_profile_from_dataset_stats(stats: dict) -> dict | None:

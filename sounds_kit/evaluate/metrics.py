@@ -208,7 +208,7 @@ def transfer_metrics(
 
 def render(model: Instrument, features: dict, n_samples: int, transfer: bool = False) -> tuple[np.ndarray, int]:
     """(audio, octave shift): resynthesis from the clip's own features, or tone transfer with auto-fit."""
-    ctl = model.controls(features, auto_fit=transfer)
+    ctl = model.controls(features, auto_fit=transfer, gate=transfer)
     return model.render_controls(ctl, n_samples), int(ctl["octaves"])
 
 

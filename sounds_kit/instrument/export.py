@@ -152,7 +152,7 @@ def export_decoder(
             "format_version": FORMAT_VERSION,
             "kit_version": __version__,
             "name": name,
-            "conventions": conventions.as_dict(),
+            "conventions": conventions.model_conventions(),
             "decoder": config.to_dict(),
             "quantization": quantize,
             "inputs": {k: signature.get("inputs", {}).get(k, {}).get("name", f"{k}:0") for k in INPUT_NAMES},

@@ -98,9 +98,11 @@ def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor) -> tf.Tensor:
 
 @lru_cache(maxsize=8)
 def _noise_rows(n_bands: int, n_samples: int, offset: int) -> np.ndarray:
+    # The numpy synth's segmented, crossfaded read (np_synth.noise_read), baked into one constant.
     table = np_synth.noise_table(n_bands)
-    idx = (np.arange(n_samples) + offset) % table.shape[1]
-    return np.ascontiguousarray(table[:, idx].T.reshape(-1, HOP_SIZE, n_bands).astype(np.float32))
+    idx_a, w_a, idx_b, w_b = np_synth.noise_read(np.arange(n_samples, dtype=np.int64) + offset)
+    rows = table[:, idx_a].T * w_a[:, None] + table[:, idx_b].T * w_b[:, None]
+    return np.ascontiguousarray(rows.reshape(-1, HOP_SIZE, n_bands).astype(np.float32))
 
 
 def noise_synth(magnitudes: tf.Tensor, offset: int = 0) -> tf.Tensor:

@@ -1,7 +1,7 @@
 // The anywidget front end. Each Python widget class names its view in `_view`;
 // all views share this one bundle so the browser downloads it once.
 import { probeEnvironment, describeEnvironment } from "./environment.js";
-import conventions from "./conventions.json" with { type: "json" };
+import { conventions } from "./dsp/conventions.js";
 import { renderSing } from "./sing/index.js";
 
 function renderEnvironmentCheck({ model, el }) {

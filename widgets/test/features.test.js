@@ -1,4 +1,4 @@
-// JS features vs the Python test vectors (python -m sounds_kit.test_vectors), the streaming
+// JS features vs the Python test vectors (python tests/make_feature_vectors.py), the streaming
 // path vs the offline one, and the FFT vs a direct DFT.
 import { test } from "node:test";
 import assert from "node:assert/strict";

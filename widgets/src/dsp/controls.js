@@ -1,17 +1,5 @@
-// Controls: the decoder's inputs and outputs, per frame (JS twin of sounds_kit/controls.py).
-import conventions from "../conventions.json" with { type: "json" };
-
-const SR = conventions.sample_rate;
-export const CONFIDENCE_THRESHOLD = 0.5;
-export const UNVOICED_F0_HZ = 220.0;
-
-export function hzToMidi(hz) {
-  return 69 + 12 * Math.log2(Math.max(hz, 1e-3) / 440);
-}
-
-export function midiToHz(midi) {
-  return 440 * 2 ** ((midi - 69) / 12);
-}
+// Controls: the decoder's inputs and outputs, per frame (JS twin of sounds_kit/dsp/controls.py).
+import { conventions, SAMPLE_RATE as SR, VOICED_CONFIDENCE, DEFAULT_F0_HZ, hzToMidi } from "./conventions.js";
 
 /** Decoder input for one frame's f0 in Hz (fill unvoiced frames first). */
 export function f0Scaled(hz) {
@@ -28,13 +16,13 @@ export function scaleF0(f0Hz) {
   return Float32Array.from(f0Hz, f0Scaled);
 }
 
-/** Decoder input for loudness: floor -80 dB -> 0, 0 dB -> 1. */
+/** Decoder input for loudness: the floor (-loudness_scale_db) -> 0, 0 dB -> 1. */
 export function scaleLoudness(loudnessDb) {
   return Float32Array.from(loudnessDb, loudnessScaled);
 }
 
-/** Unvoiced frames take the nearest voiced frame's f0 (ties: the earlier); none voiced -> 220 Hz. */
-export function fillUnvoiced(f0Hz, confidence, threshold = CONFIDENCE_THRESHOLD, defaultHz = UNVOICED_F0_HZ) {
+/** Unvoiced frames take the nearest voiced frame's f0 (ties: the earlier); none voiced -> the default f0. */
+export function fillUnvoiced(f0Hz, confidence, threshold = VOICED_CONFIDENCE, defaultHz = DEFAULT_F0_HZ) {
   const n = f0Hz.length;
   const out = new Float64Array(n);
   const left = new Int32Array(n).fill(-1);

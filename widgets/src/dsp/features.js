@@ -1,9 +1,9 @@
 // Frame features in the browser: YIN f0, voicing confidence, A-weighted loudness.
-// The same definition as sounds_kit/features.py (docs/design.md, "Features"), in float64 plain
+// The same definition as sounds_kit/dsp/features.py (docs/design.md, "Features"), in float64 plain
 // JS; widgets/test/vectors/features.json holds Python's output that this must reproduce.
 // Frame i is centred on sample i * hop_size of the zero-padded signal.
 
-import conventions from "../conventions.json" with { type: "json" };
+import { conventions } from "./conventions.js";
 import { getFFT } from "./fft.js";
 
 const SR = conventions.sample_rate;

@@ -1,7 +1,7 @@
-// The synth: controls -> audio in float64 JS (twin of sounds_kit/synth.py; docs/design.md "Synth").
+// The synth: controls -> audio in float64 JS (twin of sounds_kit/dsp/synth.py; docs/design.md "Synth").
 // Runs outside TF.js on purpose: float64 phase never drifts, whatever the decoder's backend
 // (including float16 WebGL textures), and a plain loop is faster than real time many times over.
-import conventions from "../conventions.json" with { type: "json" };
+import { conventions } from "./conventions.js";
 import { harmonicAmplitudes } from "./controls.js";
 import { irfft } from "./fft.js";
 
@@ -9,7 +9,7 @@ const SR = conventions.sample_rate;
 const HOP = conventions.hop_size;
 const TWO_PI = 2 * Math.PI;
 
-/** First `count` outputs of mulberry32(seed) as uint32 (exactly sounds_kit.synth.mulberry32). */
+/** First `count` outputs of mulberry32(seed) as uint32 (exactly sounds_kit.dsp.synth.mulberry32). */
 export function mulberry32(seed, count) {
   const out = new Uint32Array(count);
   let a = seed >>> 0;
@@ -124,7 +124,7 @@ export class SynthStream {
 }
 
 /**
- * Offline render of whole-clip controls, exactly like sounds_kit.synth.synthesize(reverb=False).
+ * Offline render of whole-clip controls, exactly like sounds_kit.dsp.synth.synthesize(reverb=False).
  * controls: {f0Hz [T], amplitude [T], harmonicDistribution [T*K], noiseMagnitudes [T*B] | null,
  * nHarmonics, nBands}. Returns Float64Array of (T - 1) * HOP samples (or nSamples).
  */
@@ -153,7 +153,10 @@ export function synthesize(controls, { offset = 0, nSamples = null, initialPhase
   return out;
 }
 
-/** dry + (dry * ir)[:N], direct form (IRs are short; the widget uses WebAudio for live reverb). */
+/**
+ * dry + (dry * ir)[:N], direct form. Only offline renders call it (once per take, and silent
+ * samples are skipped); the live stream plays dry, without reverb.
+ */
 export function applyReverb(dry, ir) {
   const out = Float64Array.from(dry);
   for (let n = 0; n < dry.length; n++) {

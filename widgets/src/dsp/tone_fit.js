@@ -1,12 +1,9 @@
-// Fit a voice to an instrument (JS twin of sounds_kit/tone_fit.py): shift f0 by whole octaves
+// Fit a voice to an instrument (JS twin of sounds_kit/dsp/tone_fit.py): shift f0 by whole octaves
 // toward the instrument's mean pitch, and map the voice's loudness distribution onto the
 // instrument's by quantiles (both over voiced frames).
-import { hzToMidi } from "./controls.js";
+import { FIT_PROBS, LOUDNESS_FLOOR_DB, hzToMidi, isVoiced } from "./conventions.js";
 
-export const VOICED_CONFIDENCE = 0.5;
-export const FIT_PROBS = [0.05, 0.25, 0.5, 0.75, 0.95];
-
-/** {meanMidi, loudness: {probs, db}} from an instrument's stats.json (see sounds_kit.tone_fit). */
+/** {meanMidi, loudness: {probs, db}}: the `fit` entry of an instrument's stats (see sounds_kit.dsp.tone_fit). */
 export function instrumentProfile(stats) {
   return stats && stats.fit ? stats.fit : null;
 }
@@ -24,7 +21,7 @@ export function voiceProfile(f0Hz, confidence, loudnessDb) {
   const midi = [];
   const loud = [];
   for (let t = 0; t < f0Hz.length; t++) {
-    if (confidence[t] >= VOICED_CONFIDENCE && f0Hz[t] > 0) {
+    if (isVoiced(confidence[t]) && f0Hz[t] > 0) {
       midi.push(hzToMidi(f0Hz[t]));
       loud.push(loudnessDb[t]);
     }
@@ -70,10 +67,12 @@ export function fitFeatures(features, stats, { autoFit = true, octaveShift: manu
   const f0Hz = Float64Array.from(features.f0Hz, (f) => f * ratio);
   let loudnessDb = Float64Array.from(features.loudnessDb);
   if (autoFit && voice && inst) {
-    const floor = -80;
-    // Sort both sides: quantiles must increase for the map to be monotonic.
-    const vq = [...voice.loudness.db];
-    const iq = [...inst.loudness.db];
+    // Quantiles rise with their probabilities (the voice's from its sorted frames, the instrument's
+    // from its stats), so the map is monotonic as it stands. Frames at the floor are silence: they
+    // stay there rather than being lifted.
+    const floor = LOUDNESS_FLOOR_DB;
+    const vq = voice.loudness.db;
+    const iq = inst.loudness.db;
     loudnessDb = Float64Array.from(features.loudnessDb, (l) => (l <= floor ? l : Math.max(floor, mapLoudness(l, vq, iq))));
   }
   return { f0Hz, loudnessDb, octaves };

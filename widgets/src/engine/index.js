@@ -6,13 +6,11 @@ import { computeFeatures, FeatureStream } from "../dsp/features.js";
 import { fillUnvoiced, scaleF0, scaleLoudness, harmonicAmplitudes } from "../dsp/controls.js";
 import { synthesize, SynthStream, applyReverb } from "../dsp/synth.js";
 import { fitFeatures, voiceProfile, octaveShift, instrumentProfile } from "../dsp/tone_fit.js";
-import conventions from "../conventions.json" with { type: "json" };
+import { SAMPLE_RATE as SR, HOP_SIZE as HOP, FRAME_RATE, LOUDNESS_FLOOR_DB as FLOOR_DB, DEFAULT_F0_HZ, isVoiced } from "../dsp/conventions.js";
 
 export { ModelFileError, computeFeatures, tf };
-const HOP = conventions.hop_size;
 // Most frames one stream block may bring (a 2048-sample block at 16 kHz).
 const MAX_NEW_FRAMES = 32;
-const SR = conventions.sample_rate;
 
 /** Choose a backend (webgl -> wasm -> cpu unless told) and return the engine. */
 export async function createEngine({ backend = "auto" } = {}) {
@@ -143,11 +141,11 @@ class InstrumentStream {
   // Running voice profile over the last ~8 s of voiced frames, refreshed once per block (not per frame).
   _refreshProfile(frames) {
     for (let i = 0; i < frames.f0Hz.length; i++) {
-      if (frames.f0Confidence[i] >= 0.5 && frames.f0Hz[i] > 0) {
+      if (isVoiced(frames.f0Confidence[i]) && frames.f0Hz[i] > 0) {
         this.voiced.push([frames.f0Hz[i], frames.f0Confidence[i], frames.loudnessDb[i]]);
       }
     }
-    const maxVoiced = (SR / HOP) * 8;
+    const maxVoiced = FRAME_RATE * 8;
     if (this.voiced.length > maxVoiced) this.voiced.splice(0, this.voiced.length - maxVoiced);
     const cols = [0, 1, 2].map((k) => this.voiced.map((v) => v[k]));
     this.voice = this.voiced.length ? voiceProfile(cols[0], cols[1], cols[2]) : null;
@@ -172,13 +170,14 @@ class InstrumentStream {
       const shift = this.autoFit && this.profile && this.voice && this.voiced.length > 50
         ? this.profile.loudness.db[2] - this.voice.loudness.db[2] : 0;
       for (let i = 0; i < n; i++) {
-        const voiced = frames.f0Confidence[i] >= 0.5 && frames.f0Hz[i] > 0;
+        const voiced = isVoiced(frames.f0Confidence[i]) && frames.f0Hz[i] > 0;
         // The octave only changes between notes, so a held note never jumps.
         if (!voiced) this.octaves = this.autoFit ? octaveShift(this.voice, this.profile, this.manual) : this.manual;
         if (voiced) this.lastVoicedF0 = frames.f0Hz[i];
         // Causal fill: hold the last voiced f0 (the offline fill may look ahead; a stream cannot).
-        const f0 = (voiced ? frames.f0Hz[i] : this.lastVoicedF0 || 220) * 2 ** this.octaves;
-        const loud = frames.loudnessDb[i] > -80 ? Math.max(-80, frames.loudnessDb[i] + shift) : frames.loudnessDb[i];
+        const f0 = (voiced ? frames.f0Hz[i] : this.lastVoicedF0 || DEFAULT_F0_HZ) * 2 ** this.octaves;
+        // As the offline fit: frames at the floor are silence and stay there.
+        const loud = frames.loudnessDb[i] > FLOOR_DB ? Math.max(FLOOR_DB, frames.loudnessDb[i] + shift) : frames.loudnessDb[i];
         h.f0.push(f0);
         h.loud.push(loud);
       }
@@ -192,7 +191,7 @@ class InstrumentStream {
       const T = win;
       const pad = T - h.f0.length; // only while the stream is younger than the window
       const f0w = new Float64Array(T).fill(h.f0[0]);
-      const loudw = new Float64Array(T).fill(-80);
+      const loudw = new Float64Array(T).fill(FLOOR_DB);
       f0w.set(h.f0, pad);
       loudw.set(h.loud, pad);
       const dec = this.inst.decode(f0w, loudw);

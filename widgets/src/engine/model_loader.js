@@ -3,7 +3,7 @@
 import * as tfconv from "@tensorflow/tfjs-converter";
 import { tf } from "./backends.js";
 import { sha256Hex } from "./sha256.js";
-import conventions from "../conventions.json" with { type: "json" };
+import { conventions } from "../dsp/conventions.js";
 
 export const SUPPORTED_FORMAT_VERSION = 1;
 const text = (bytes) => new TextDecoder().decode(bytes);

@@ -2,9 +2,12 @@
 // plays passes through here, at 16 kHz on the widget's side whatever rate the context runs at.
 import { PROCESSOR_NAME, WORKLET_SOURCE } from "./worklet_source.js";
 import { StreamResampler } from "./resample.js";
+import { SAMPLE_RATE } from "../dsp/conventions.js";
 
-export const RATE = 16000;
+export const RATE = SAMPLE_RATE;
 const BLOCK_SECONDS = 0.032; // 512 samples at 16 kHz: small enough for live play, large enough for the main thread
+/** Samples in one block handed to onBlock, at RATE (about: blocks are cut at the context's rate, then resampled). */
+export const BLOCK_SAMPLES = Math.round(BLOCK_SECONDS * RATE);
 // Live output waits for this many blocks before it starts (and grows after each gap): the main
 // thread stalls now and then (GC, the notebook), and a cushion of ~100 ms rides most of it out.
 const LIVE_PREFILL_BLOCKS = 3;

@@ -1,6 +1,7 @@
 // Pitch and loudness for the trace, from the kit's one JS implementation of the features
-// (widgets/src/dsp/features.js, the same definition as sounds_kit/features.py).
+// (widgets/src/dsp/features.js, the same definition as sounds_kit/dsp/features.py).
 import { computeFeatures, FeatureStream } from "../dsp/features.js";
+import { LOUDNESS_FLOOR_DB } from "../dsp/conventions.js";
 
 const toArray = (v) => (v == null ? [] : Array.from(v));
 
@@ -11,13 +12,13 @@ export function asFrames(result) {
     return result.map((fr) => ({
       f0Hz: fr.f0Hz ?? fr.f0_hz ?? 0,
       confidence: fr.f0Confidence ?? fr.confidence ?? fr.f0_confidence ?? 0,
-      loudnessDb: fr.loudnessDb ?? fr.loudness_db ?? -80,
+      loudnessDb: fr.loudnessDb ?? fr.loudness_db ?? LOUDNESS_FLOOR_DB,
     }));
   }
   const f0 = toArray(result.f0Hz ?? result.f0_hz);
   const conf = toArray(result.f0Confidence ?? result.confidence ?? result.f0_confidence);
   const loud = toArray(result.loudnessDb ?? result.loudness_db);
-  return f0.map((v, i) => ({ f0Hz: v, confidence: conf[i] ?? 0, loudnessDb: loud[i] ?? -80 }));
+  return f0.map((v, i) => ({ f0Hz: v, confidence: conf[i] ?? 0, loudnessDb: loud[i] ?? LOUDNESS_FLOOR_DB }));
 }
 
 /** Whole-clip features as arrays {f0Hz, f0Confidence, loudnessDb}. */
@@ -36,3 +37,4 @@ export function liveFeatures() {
   const stream = new FeatureStream();
   return { push: (block) => asFrames(stream.push(block)) };
 }
+

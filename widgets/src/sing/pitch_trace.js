@@ -1,10 +1,9 @@
 // The pitch trace: what you sing, drawn against Sa and the swaras of a raga, with a loudness bar.
 // Live it scrolls (newest at the right); after a take it shows the whole take.
-import { centsAbove, guideLines, nearestSwara, RAGAS } from "./swaras.js";
+import { centsAbove, guideLines, nearestSwara } from "./swaras.js";
+import { FRAME_RATE, LOUDNESS_FLOOR_DB as FLOOR_DB, RAGAS, DEFAULT_RAGA, isVoiced, midiToHz } from "../dsp/conventions.js";
 
-const FRAME_RATE = 250;
 const WINDOW_S = 8;
-const VOICED = 0.5; // f0 confidence above which a frame is drawn
 const DEFAULT_RANGE = [-560, 1460]; // mandra Pa .. taar Ga: where most singing lives (it widens as needed)
 const EDGE_CENTS = 45;
 const LEFT = 52, RIGHT = 30, TOP = 10, BOTTOM = 20;
@@ -25,17 +24,17 @@ const C = {
 export class PitchTrace {
   constructor(canvas) {
     this.canvas = canvas;
-    this.saHz = 138.59;
-    this.raga = "yaman";
+    this.saHz = midiToHz(49); // C#3 until the widget sets its Sa
+    this.raga = DEFAULT_RAGA;
     this.n = WINDOW_S * FRAME_RATE;
     this.cents = new Float32Array(this.n).fill(NaN);
-    this.loud = new Float32Array(this.n).fill(-80);
+    this.loud = new Float32Array(this.n).fill(FLOOR_DB);
     this.f0 = new Float32Array(this.n).fill(NaN);
     this.head = 0; // frames pushed so far (live mode)
     this.clip = null; // {f0, loud, conf} when showing a whole take
     this.range = [...DEFAULT_RANGE];
     this.bgKey = "";
-    this.level = -80;
+    this.level = FLOOR_DB;
     this.pending = false;
     this.resize = new ResizeObserver(() => this.requestDraw());
     this.resize.observe(canvas);
@@ -55,7 +54,7 @@ export class PitchTrace {
   reset() {
     this.cents.fill(NaN);
     this.f0.fill(NaN);
-    this.loud.fill(-80);
+    this.loud.fill(FLOOR_DB);
     this.head = 0;
     this.clip = null;
     this.range = [...DEFAULT_RANGE];
@@ -66,7 +65,7 @@ export class PitchTrace {
   push(frames) {
     for (const fr of frames) {
       const i = this.head % this.n;
-      const voiced = fr.confidence >= VOICED && fr.f0Hz > 0;
+      const voiced = isVoiced(fr.confidence) && fr.f0Hz > 0; // unvoiced frames leave a gap
       this.f0[i] = voiced ? fr.f0Hz : NaN;
       this.loud[i] = fr.loudnessDb;
       this.head++;
@@ -102,10 +101,10 @@ export class PitchTrace {
   visible() {
     if (this.clip) {
       const { f0Hz, f0Confidence, loudnessDb } = this.clip;
-      const f0 = Float32Array.from(f0Hz, (v, i) => (f0Confidence[i] >= VOICED && v > 0 ? v : NaN));
+      const f0 = Float32Array.from(f0Hz, (v, i) => (isVoiced(f0Confidence[i]) && v > 0 ? v : NaN));
       return { f0, loud: loudnessDb, live: false };
     }
-    const f0 = new Float32Array(this.n).fill(NaN), loud = new Float32Array(this.n).fill(-80);
+    const f0 = new Float32Array(this.n).fill(NaN), loud = new Float32Array(this.n).fill(FLOOR_DB);
     const count = Math.min(this.head, this.n);
     for (let k = 0; k < count; k++) {
       const src = (this.head - count + k) % this.n;
@@ -270,7 +269,7 @@ export class PitchTrace {
     }
 
     // Loudness bar at the right edge (A-weighted dB from the features).
-    const lv = live ? this.level : -80;
+    const lv = live ? this.level : FLOOR_DB;
     const frac = Math.max(0, Math.min(1, (lv + 70) / 70));
     g.fillStyle = frac > 0.9 ? C.off : frac > 0.55 ? C.good : "#4aa3ff";
     g.fillRect(w - RIGHT + 10, TOP + ph * (1 - frac), 10, ph * frac);

@@ -1,55 +1,27 @@
-// Spectrograms of a take (voice and instrument), drawn on a canvas. A small radix-2 FFT of our own
-// keeps this view independent of TF.js (which has no FFT on wasm).
+// Spectrograms of a take (voice and instrument), drawn on a canvas, with the kit's float64 FFT
+// (dsp/fft.js; TF.js has no FFT on wasm).
+import { getFFT } from "../dsp/fft.js";
+import { SAMPLE_RATE } from "../dsp/conventions.js";
 
 const N_FFT = 512;
 const HOP = 128;
 const MAX_HZ = 5000; // voice and instruments' useful harmonics; keeps each harmonic visible
 const RANGE_DB = 75;
 
-function fftInPlace(re, im) {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j], re[i]];
-      [im[i], im[j]] = [im[j], im[i]];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const ang = (-2 * Math.PI) / len;
-    const wr = Math.cos(ang), wi = Math.sin(ang);
-    for (let i = 0; i < n; i += len) {
-      let cr = 1, ci = 0;
-      for (let k = 0; k < len / 2; k++) {
-        const a = i + k, b = a + len / 2;
-        const tr = re[b] * cr - im[b] * ci, ti = re[b] * ci + im[b] * cr;
-        re[b] = re[a] - tr; im[b] = im[a] - ti;
-        re[a] += tr; im[a] += ti;
-        const ncr = cr * wr - ci * wi;
-        ci = cr * wi + ci * wr;
-        cr = ncr;
-      }
-    }
-  }
-}
-
 /** Magnitudes in dB: {frames, bins, data: Float32Array(frames * bins), maxDb}. */
-export function spectrogram(samples, sampleRate = 16000) {
+export function spectrogram(samples, sampleRate = SAMPLE_RATE) {
   const bins = Math.min(N_FFT / 2 + 1, Math.floor((MAX_HZ / sampleRate) * N_FFT) + 1);
   const frames = Math.max(1, Math.floor((samples.length - N_FFT) / HOP) + 1);
   const win = new Float64Array(N_FFT).map((_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / N_FFT));
   const data = new Float32Array(frames * bins);
-  const re = new Float64Array(N_FFT), im = new Float64Array(N_FFT);
+  const plan = getFFT(N_FFT);
+  const frame = new Float64Array(N_FFT);
+  const re = new Float64Array(N_FFT / 2 + 1), im = new Float64Array(N_FFT / 2 + 1);
   let maxDb = -Infinity;
   for (let f = 0; f < frames; f++) {
     const off = f * HOP;
-    for (let i = 0; i < N_FFT; i++) {
-      re[i] = (samples[off + i] || 0) * win[i];
-      im[i] = 0;
-    }
-    fftInPlace(re, im);
+    for (let i = 0; i < N_FFT; i++) frame[i] = (samples[off + i] || 0) * win[i];
+    plan.rfft(frame, re, im);
     for (let b = 0; b < bins; b++) {
       const db = 10 * Math.log10(re[b] * re[b] + im[b] * im[b] + 1e-12);
       data[f * bins + b] = db;

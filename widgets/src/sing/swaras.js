@@ -1,4 +1,6 @@
-// Swaras, ragas and note names for the pitch trace and the Sa picker. Pure data + maths.
+// Swara names, note names and the raga guide lines for the pitch trace and the Sa picker. Pure data
+// + maths; the ragas themselves (and the tuning) come from the kit's conventions.
+import { RAGAS, midiToHz } from "../dsp/conventions.js";
 
 // Semitones above Sa with the names a Hindustani class uses: komal (flat) swaras get a flat
 // sign, tivra Ma a sharp, which reads unambiguously without Bhatkhande's underline/dash marks.
@@ -17,18 +19,8 @@ export const SWARAS = [
   { semi: 11, name: "Ni" },
 ];
 
-export const RAGAS = {
-  yaman: { label: "Yaman", semis: [0, 2, 4, 6, 7, 9, 11] },
-  bhairav: { label: "Bhairav", semis: [0, 1, 4, 5, 7, 8, 11] },
-  bhupali: { label: "Bhupali", semis: [0, 2, 4, 7, 9] },
-  kafi: { label: "Kafi", semis: [0, 2, 3, 5, 7, 9, 10] },
-  chromatic: { label: "All 12 (chromatic)", semis: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] },
-};
-
 const NOTE_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
 
-export const midiToHz = (m) => 440 * 2 ** ((m - 69) / 12);
-export const hzToMidi = (hz) => 69 + 12 * Math.log2(hz / 440);
 export const centsAbove = (hz, refHz) => 1200 * Math.log2(hz / refHz);
 
 export function noteName(midi) {
@@ -43,12 +35,20 @@ export function saChoices() {
   return out;
 }
 
+/** The raga picker's entries, in the table's order: [{key, label}]. */
+export function ragaChoices() {
+  return Object.entries(RAGAS).map(([key, r]) => ({ key, label: r.label }));
+}
+
+/** A raga's table entry; an unknown key falls back to all twelve swaras. */
+const ragaOf = (key) => RAGAS[key] || RAGAS.chromatic;
+
 /** Guide lines for a raga between two cents values (relative to Sa): {cents, name, octave, isSa}. */
 export function guideLines(ragaKey, loCents, hiCents) {
-  const raga = RAGAS[ragaKey] || RAGAS.chromatic;
+  const raga = ragaOf(ragaKey);
   const lines = [];
   for (let oct = Math.floor(loCents / 1200) - 1; oct <= Math.ceil(hiCents / 1200); oct++) {
-    for (const semi of raga.semis) {
+    for (const semi of raga.scale) {
       const cents = oct * 1200 + semi * 100;
       if (cents < loCents || cents > hiCents) continue;
       lines.push({ cents, name: SWARAS[semi].name, octave: oct, isSa: semi === 0, isPa: semi === 7 });
@@ -60,11 +60,11 @@ export function guideLines(ragaKey, loCents, hiCents) {
 /** The raga swara nearest a pitch: {name, octave, offsetCents}; null when unvoiced. */
 export function nearestSwara(ragaKey, cents) {
   if (!Number.isFinite(cents)) return null;
-  const raga = RAGAS[ragaKey] || RAGAS.chromatic;
+  const raga = ragaOf(ragaKey);
   let best = null;
   const oct = Math.floor(cents / 1200);
   for (let o = oct - 1; o <= oct + 1; o++) {
-    for (const semi of raga.semis) {
+    for (const semi of raga.scale) {
       const c = o * 1200 + semi * 100;
       if (!best || Math.abs(cents - c) < Math.abs(best.offsetCents)) {
         best = { name: SWARAS[semi].name, octave: o, offsetCents: cents - c };
