@@ -5,15 +5,13 @@
 // the frame centred on sample c needs CONTEXT_RIGHT samples after c (YIN's look-ahead), and the
 // synth needs the next frame to interpolate towards (one hop). Nothing waits on anything else, so
 // the delay is that and only that, whatever the block size.
-import conventions from "../conventions.json" with { type: "json" };
+import { HOP_SIZE as HOP, SAMPLE_RATE as SR } from "../dsp/conventions.js";
 import { FeatureStream } from "../dsp/features.js";
 import { f0Scaled, harmonicAmplitudes, loudnessScaled } from "../dsp/controls.js";
 import { SynthStream } from "../dsp/synth.js";
 import { compileFrameGraph } from "./frame_graph.js";
 import { StreamControls } from "./stream_controls.js";
 
-const HOP = conventions.hop_size;
-const SR = conventions.sample_rate;
 
 export function gainOf(db) {
   return 10 ** (db / 20);

@@ -4,16 +4,13 @@
 //  - the octave shift only changes between notes (on unvoiced frames): a held note never jumps;
 //  - loudness follows the instrument by matching medians (offline maps all quantiles);
 //  - unvoiced frames hold the last voiced f0 (offline may look ahead to the next note).
-import conventions from "../conventions.json" with { type: "json" };
+import { DEFAULT_F0_HZ, FRAME_RATE, LOUDNESS_FLOOR_DB, isVoiced } from "../dsp/conventions.js";
 import { instrumentProfile, octaveShift, voiceProfile } from "../dsp/tone_fit.js";
 
-const FRAME_RATE = conventions.sample_rate / conventions.hop_size;
 const PROFILE_SECONDS = 8;
 const REFRESH_FRAMES = 50; // 0.2 s: an 8 s profile moves slowly, and a refresh sorts up to 2000 values
 const MIN_VOICED_FOR_LOUDNESS = 50;
-const FLOOR_DB = conventions.loudness_floor_db;
-const VOICED = conventions.voiced_confidence ?? 0.5;
-const DEFAULT_F0 = conventions.default_f0_hz ?? 220;
+const FLOOR_DB = LOUDNESS_FLOOR_DB;
 
 export class StreamControls {
   constructor(stats, { autoFit = true, octaveShift: manual = 0 } = {}) {
@@ -52,7 +49,7 @@ export class StreamControls {
 
   /** One feature frame in; writes [f0Hz, loudnessDb] for the decoder into `out` (length 2). */
   frame(f0Hz, confidence, loudnessDb, out) {
-    const voiced = confidence >= VOICED && f0Hz > 0;
+    const voiced = isVoiced(confidence) && f0Hz > 0;
     if (voiced && this.autoFit) {
       this.ring[0][this.head] = f0Hz;
       this.ring[1][this.head] = confidence;
@@ -67,7 +64,7 @@ export class StreamControls {
     // The octave only changes between notes, so a held note never jumps.
     if (!voiced) this.octaves = this.autoFit ? octaveShift(this.voice, this.profile, this.manual) : this.manual;
     if (voiced) this.lastVoicedF0 = f0Hz;
-    const f0 = voiced ? f0Hz : this.lastVoicedF0 || DEFAULT_F0;
+    const f0 = voiced ? f0Hz : this.lastVoicedF0 || DEFAULT_F0_HZ;
     out[0] = f0 * 2 ** this.octaves;
     const shift = this.autoFit ? this.shift : 0;
     out[1] = loudnessDb > FLOOR_DB ? Math.max(FLOOR_DB, loudnessDb + shift) : loudnessDb;

@@ -8,12 +8,11 @@
 // the device plays silence and no buffer in here could have prevented it; the processor notices
 // (the audio clock falls behind the wall clock), counts it, and fades the sound back in rather than
 // resuming mid-waveform. Its own delay never grows: it is the algorithm's, every quantum.
-import conventions from "../conventions.json" with { type: "json" };
+import { SAMPLE_RATE as RATE } from "../dsp/conventions.js";
 import { LiveInstrument } from "./live_instrument.js";
 import { StreamResampler } from "../sing/resample.js";
 import { LIVE_PROCESSOR, LIVE_TUNING as T } from "./live_protocol.js";
 
-const RATE = conventions.sample_rate;
 
 class LiveProcessor extends AudioWorkletProcessor {
   constructor() {
