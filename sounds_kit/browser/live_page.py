@@ -1,0 +1,155 @@
+"""Scripts for an EnginePage that run the live instrument in a real AudioContext and record it.
+
+``LIVE_RUN_JS`` plays the fake microphone through one live path for a while and records, in the same
+audio graph, what went in (the microphone) and what came out (the instrument), as two channels of one
+recorder worklet: their offset is the delay inside the graph. Paths: ``"worklet"`` (the live worklet,
+everything in the audio thread) and ``"main"`` (the main-thread path the widget used before: blocks
+to the page, TF.js stream, blocks back to a ring buffer). ``busy`` adds a 50 ms main-thread task
+every 200 ms. ``OFFLINE_WORKLET_JS`` renders a clip through the worklet in an OfflineAudioContext.
+"""
+
+from __future__ import annotations
+
+# A recorder in the graph: two channels in (microphone, instrument), posted in 4096-frame batches.
+RECORDER_SOURCE = """
+registerProcessor("sk-recorder", class extends AudioWorkletProcessor {
+  constructor() {
+    super();
+    this.size = 4096; this.a = new Float32Array(this.size); this.b = new Float32Array(this.size); this.fill = 0;
+    this.port.onmessage = () => { this.port.postMessage({ a: this.a.slice(0, this.fill), b: this.b.slice(0, this.fill), last: true }); this.fill = 0; };
+  }
+  process(inputs) {
+    const x = inputs[0];
+    if (!x || !x.length) return true;
+    const y = x[1] || x[0];
+    for (let i = 0; i < x[0].length; i++) {
+      this.a[this.fill] = x[0][i]; this.b[this.fill] = y[i];
+      if (++this.fill === this.size) {
+        this.port.postMessage({ a: this.a, b: this.b }, [this.a.buffer, this.b.buffer]);
+        this.a = new Float32Array(this.size); this.b = new Float32Array(this.size); this.fill = 0;
+      }
+    }
+    return true;
+  }
+});
+"""
+
+LIVE_RUN_JS = (
+    """
+async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
+  const bytes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64ToBytes(v)]));
+  const meta = sk.verifyInstrumentFiles ? sk.verifyInstrumentFiles(bytes) : JSON.parse(new TextDecoder().decode(bytes["metadata.json"]));
+  const MIC = { audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } };
+  let ctx, source, instrumentOut, figures = {}, peer = null, live = null, track = null;
+  if (mode === "worklet") {
+    ctx = new AudioContext({ sampleRate: 16000, latencyHint: "interactive" });
+    const stream = await navigator.mediaDevices.getUserMedia(MIC);
+    track = stream.getAudioTracks()[0];
+    source = ctx.createMediaStreamSource(stream);
+    live = await skLive.createLiveNode(ctx, { meta, files: bytes }, { options, onFigures: (f) => { figures = f; } });
+    source.connect(live.node);
+    live.node.connect(ctx.destination);
+    instrumentOut = live.node;
+  } else {
+    // The main-thread path exactly as the widget ran it: sing/audio_io.js + the TF.js stream.
+    const engine = await sk.createEngine({ backend: backend || "auto" });
+    const inst = await engine.loadInstrument(bytes);
+    const st = inst.createStream(options);
+    for (let i = 0; i < 10; i++) st.process(new Float32Array(512)); // warm-up, as the widget does
+    peer = { processMs: [], skipped: 0, stats: {}, backend: engine.backend };
+    const io = new skIO.AudioIO({
+      onBlock: (samples, endFrame, ctxLen) => {
+        const c = io.ctx;
+        if (c.currentTime - endFrame / c.sampleRate > 0.35) { peer.skipped++; return; }
+        const t0 = performance.now();
+        const out = st.process(samples);
+        io.playLive(out, endFrame - ctxLen - Math.round((st.latencySamples * c.sampleRate) / 16000));
+        peer.processMs.push(performance.now() - t0);
+      },
+      onStats: (s) => { peer.stats = s; },
+    });
+    await io.ensureContext();
+    await io.openMic();
+    ctx = io.ctx;
+    track = io.stream.getAudioTracks()[0];
+    source = io.source;
+    instrumentOut = io.node;
+    peer.io = io;
+  }
+  // The recorder: microphone on channel 0, instrument on channel 1, in the same graph.
+  await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([recorderSource], { type: "text/javascript" })));
+  const merger = ctx.createChannelMerger(2);
+  source.connect(merger, 0, 0);
+  instrumentOut.connect(merger, 0, 1);
+  const rec = new AudioWorkletNode(ctx, "sk-recorder", { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], channelCount: 2, channelCountMode: "explicit", channelInterpretation: "discrete" });
+  const chunks = [];
+  let done;
+  const finished = new Promise((r) => { done = r; });
+  rec.port.onmessage = (e) => { chunks.push(e.data); if (e.data.last) done(); };
+  merger.connect(rec);
+  rec.connect(ctx.destination);
+  await ctx.resume();
+  if (live) await live.start();
+  else { peer.io.setLive(true); peer.io.setCapture(true); }
+  let busyTimer = null, busyMs = 0;
+  if (busy) busyTimer = setInterval(() => { const t = performance.now(); while (performance.now() - t < 50); busyMs += performance.now() - t; }, 200);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const wallS = (performance.now() - t0) / 1000;
+  if (busyTimer) clearInterval(busyTimer);
+  rec.port.postMessage("stop");
+  await finished;
+  const n = chunks.reduce((s, c) => s + c.a.length, 0);
+  const inAudio = new Float32Array(n), outAudio = new Float32Array(n);
+  let at = 0;
+  for (const c of chunks) { inAudio.set(c.a, at); outAudio.set(c.b, at); at += c.a.length; }
+  const b64 = (f) => { const u = new Uint8Array(f.buffer); let s = ""; for (let i = 0; i < u.length; i += 32768) s += String.fromCharCode.apply(null, u.subarray(i, i + 32768)); return btoa(s); };
+  const result = {
+    mode, busy, wallS, busyMs, sampleRate: ctx.sampleRate,
+    baseLatencyMs: 1000 * (ctx.baseLatency || 0), outputLatencyMs: 1000 * (ctx.outputLatency || 0),
+    inputLatencyMs: track && track.stats ? 1000 * track.stats.averageLatency : null,
+    input: b64(inAudio), output: b64(outAudio),
+  };
+  if (live) {
+    await new Promise((r) => setTimeout(r, 300)); // the last stats message
+    result.figures = figures;
+    live.dispose();
+  } else {
+    const ms = peer.processMs.slice().sort((a, b) => a - b);
+    result.peer = { ...peer.stats, skipped: peer.skipped, backend: peer.backend, blocks: ms.length,
+      processMsMedian: ms[ms.length >> 1], processMsMax: ms[ms.length - 1], processMsTotal: ms.reduce((a, b) => a + b, 0) };
+    peer.io.setLive(false);
+  }
+  if (track) track.stop();
+  await ctx.close();
+  return result;
+}
+"""
+)
+
+# A clip through the live worklet in an OfflineAudioContext (no clock, no microphone: exact), and the
+# same clip through the same JS on the page's main thread, for comparison.
+OFFLINE_WORKLET_JS = """
+async ({files, audio, options}) => {
+  const bytes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64ToBytes(v)]));
+  const meta = JSON.parse(new TextDecoder().decode(bytes["metadata.json"]));
+  const input = b64ToFloat32(audio);
+  const ctx = new OfflineAudioContext(1, input.length, 16000);
+  const buf = ctx.createBuffer(1, input.length, 16000);
+  buf.copyToChannel(input, 0);
+  const src = ctx.createBufferSource();
+  src.buffer = buf;
+  const live = await skLive.createLiveNode(ctx, { meta, files: bytes }, { options });
+  src.connect(live.node);
+  live.node.connect(ctx.destination);
+  await live.start();
+  src.start();
+  const out = (await ctx.startRendering()).getChannelData(0);
+  const ref = new skLive.LiveInstrument(meta, skLive.readGraphModel(bytes), options);
+  const mainThread = new Float32Array(input.length);
+  for (let i = 0; i < input.length; i += 128) ref.process(input.subarray(i, i + 128), mainThread.subarray(i, i + 128));
+  await new Promise((r) => setTimeout(r, 200)); // let the last messages arrive
+  return { worklet: Array.from(out), mainThread: Array.from(mainThread), latencyMs: live.latencyMs,
+           figures: live.figures, measured: live.meter.measure() };
+}
+"""
