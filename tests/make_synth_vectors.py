@@ -14,6 +14,8 @@ import numpy as np
 
 from sounds_kit.conventions import NOISE_SEED, NOISE_TABLE_SIZE
 from sounds_kit.dsp import synth
+from sounds_kit.dsp.gate import note_gate
+from sounds_kit.dsp.room import room_ir
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "widgets" / "test" / "vectors" / "synth.json"
 
@@ -41,11 +43,16 @@ def build() -> dict:
     steady = np.full(t, 440.0)
     high = np.linspace(1500.0, 2000.0, t)
     first_bins = synth.noise_table(4)[:, :64]
+    gate_conf = np.clip(np.sin(np.arange(120) / 7.0) + rng.uniform(-0.3, 0.3, 120), 0.0, 1.0)
     return {
         "noise_seed": NOISE_SEED,
         "noise_table_size": NOISE_TABLE_SIZE,
         "mulberry32_first": synth.mulberry32(NOISE_SEED, 16).astype(np.int64).tolist(),
         "noise_table_4_bands_first_64": np.round(first_bins, 12).tolist(),
+        "room_ir_every_8th": np.round(room_ir()[::8], 12).tolist(),
+        "room_ir_length": len(room_ir()),
+        "gate_confidence": np.round(gate_conf, 6).tolist(),
+        "gate_gain": np.round(note_gate(gate_conf)[0], 12).tolist(),
         "cases": [
             _case("glide_harmonics_only", rng, t, 24, 0, 0, glide),
             _case("steady_with_noise", rng, t, 16, 8, 0, steady),

@@ -23,6 +23,19 @@ export function mulberry32(seed, count) {
 }
 
 const tableCache = new Map();
+const FADE = conventions.noise_crossfade;
+const segmentStarts = new Map();
+
+/** Where noise segment k starts in the table (as sounds_kit.dsp.synth.segment_start): one generator per segment. */
+export function segmentStart(k, size = conventions.noise_table_size) {
+  let s = segmentStarts.get(k);
+  if (s === undefined) {
+    s = Math.floor((mulberry32((conventions.noise_seed + 1 + k) >>> 0, 1)[0] * size) / 4294967296);
+    if (segmentStarts.size > 64) segmentStarts.clear(); // a stream only ever needs the current two
+    segmentStarts.set(k, s);
+  }
+  return s;
+}
 
 /**
  * The fixed band-noise table, [L * B] interleaved (sample-major: index n*B + b), float64.
@@ -110,8 +123,23 @@ export class SynthStream {
         s = next;
       }
       if (B > 0) {
-        const row = ((this.sample + this.offset) % L) * B;
-        for (let j = 0; j < B; j++) acc += (a.mags[j] + (b.mags[j] - a.mags[j]) * w) * table[row + j];
+        // The noise read of sounds_kit/dsp/synth.py noise_read: segment k from its own start, and in its
+        // last FADE samples segment k+1 fading in (equal power).
+        const p = this.sample + this.offset;
+        const k = Math.floor(p / L);
+        const q = p - k * L;
+        const rowA = ((q + segmentStart(k)) % L) * B;
+        if (q < L - FADE) {
+          for (let j = 0; j < B; j++) acc += (a.mags[j] + (b.mags[j] - a.mags[j]) * w) * table[rowA + j];
+        } else {
+          const t = (q - (L - FADE) + 1) / (FADE + 1);
+          const wa = Math.cos(0.5 * Math.PI * t);
+          const wb = Math.sin(0.5 * Math.PI * t);
+          const rowB = ((((q - L + segmentStart(k + 1)) % L) + L) % L) * B;
+          for (let j = 0; j < B; j++) {
+            acc += (a.mags[j] + (b.mags[j] - a.mags[j]) * w) * (table[rowA + j] * wa + table[rowB + j] * wb);
+          }
+        }
       }
       out[outOffset + i] = acc;
       cycles += f0 / SR;

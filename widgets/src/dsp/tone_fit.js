@@ -2,6 +2,7 @@
 // toward the instrument's mean pitch, and map the voice's loudness distribution onto the
 // instrument's by quantiles (both over voiced frames).
 import { FIT_PROBS, LOUDNESS_FLOOR_DB, hzToMidi, isVoiced } from "./conventions.js";
+import { noteGate } from "./gate.js";
 
 /** {meanMidi, loudness: {probs, db}}: the `fit` entry of an instrument's stats (see sounds_kit.dsp.tone_fit). */
 export function instrumentProfile(stats) {
@@ -56,8 +57,9 @@ export function mapLoudness(db, voiceQ, instQ) {
 }
 
 /**
- * Fitted features for the decoder: {f0Hz, loudnessDb, octaves}.
- * autoFit=false applies only the manual octave shift.
+ * Fitted features for the decoder: {f0Hz, loudnessDb, octaves, gate}.
+ * autoFit=false applies only the manual octave shift. In rests (the note gate) loudness only shifts by
+ * the loud-end offset, so a rest is never lifted; `gate` is the gain the synth's amplitudes get.
  */
 export function fitFeatures(features, stats, { autoFit = true, octaveShift: manual = 0 } = {}) {
   const inst = instrumentProfile(stats);
@@ -66,6 +68,7 @@ export function fitFeatures(features, stats, { autoFit = true, octaveShift: manu
   const ratio = 2 ** octaves;
   const f0Hz = Float64Array.from(features.f0Hz, (f) => f * ratio);
   let loudnessDb = Float64Array.from(features.loudnessDb);
+  const { gain, inNote } = noteGate(features.f0Confidence);
   if (autoFit && voice && inst) {
     // Quantiles rise with their probabilities (the voice's from its sorted frames, the instrument's
     // from its stats), so the map is monotonic as it stands. Frames at the floor are silence: they
@@ -73,7 +76,11 @@ export function fitFeatures(features, stats, { autoFit = true, octaveShift: manu
     const floor = LOUDNESS_FLOOR_DB;
     const vq = voice.loudness.db;
     const iq = inst.loudness.db;
-    loudnessDb = Float64Array.from(features.loudnessDb, (l) => (l <= floor ? l : Math.max(floor, mapLoudness(l, vq, iq))));
+    const restShift = iq[iq.length - 1] - vq[vq.length - 1];
+    loudnessDb = Float64Array.from(features.loudnessDb, (l, t) => {
+      if (l <= floor) return l;
+      return Math.max(floor, inNote[t] ? mapLoudness(l, vq, iq) : l + restShift);
+    });
   }
-  return { f0Hz, loudnessDb, octaves };
+  return { f0Hz, loudnessDb, octaves, gate: gain };
 }

@@ -5,6 +5,8 @@ import { verifyInstrumentFiles, loadDecoder, ModelFileError } from "./model_load
 import { computeFeatures, FeatureStream } from "../dsp/features.js";
 import { fillUnvoiced, scaleF0, scaleLoudness, harmonicAmplitudes } from "../dsp/controls.js";
 import { synthesize, SynthStream, applyReverb } from "../dsp/synth.js";
+import { applyRoom } from "../dsp/room.js";
+import { GateStream } from "../dsp/gate.js";
 import { fitFeatures, voiceProfile, octaveShift, instrumentProfile } from "../dsp/tone_fit.js";
 import { SAMPLE_RATE as SR, HOP_SIZE as HOP, FRAME_RATE, LOUDNESS_FLOOR_DB as FLOOR_DB, DEFAULT_F0_HZ, isVoiced } from "../dsp/conventions.js";
 
@@ -71,11 +73,19 @@ export class Instrument {
     });
   }
 
-  /** Controls from features: fit (optional), fill unvoiced f0, decode. */
+  /** Controls from features: fit (optional), fill unvoiced f0, decode, gate (rests silence the instrument). */
   controlsFromFeatures(features, opts = {}) {
     const fitted = fitFeatures(features, this.meta.stats, opts);
     const f0Hz = fillUnvoiced(fitted.f0Hz, features.f0Confidence);
     const decoded = this.decode(f0Hz, fitted.loudnessDb);
+    if (opts.gate !== false) {
+      const B = this.B;
+      for (let t = 0; t < f0Hz.length; t++) {
+        const g = fitted.gate[t];
+        decoded.amplitude[t] *= g;
+        for (let j = 0; j < B; j++) decoded.noiseMagnitudes[t * B + j] *= g;
+      }
+    }
     return { f0Hz, loudnessDb: fitted.loudnessDb, octaves: fitted.octaves, ...decoded, nHarmonics: this.K, nBands: this.B };
   }
 
@@ -87,12 +97,12 @@ export class Instrument {
     return Float32Array.from(audio, (x) => x * g);
   }
 
-  /** Offline: a whole clip at 16 kHz -> {audio (same length), features, controls}. */
+  /** Offline: a whole clip at 16 kHz -> {audio (same length), features, controls}; in the room unless opts.room === false. */
   async render(audio, opts = {}) {
     const features = opts.features || computeFeatures(audio);
     const controls = this.controlsFromFeatures(features, opts);
-    const out = this.synthesizeControls(controls, { ...opts, nSamples: audio.length });
-    return { audio: out, features, controls };
+    const dry = this.synthesizeControls(controls, { ...opts, nSamples: audio.length });
+    return { audio: opts.room === false ? dry : applyRoom(dry), features, controls };
   }
 
   /**
@@ -120,6 +130,7 @@ class InstrumentStream {
     this.synth = new SynthStream({ nHarmonics: instrument.K, nBands: instrument.B });
     this.context = instrument.receptiveField ?? 256; // frames of history the decoder sees
     this.hist = { f0: [], loud: [], conf: [] };
+    this.noteGate = new GateStream(); // rests of the voice stay rests (as the offline path)
     this.lastVoicedF0 = 0;
     this.octaves = manual;
     this.voiced = [];
@@ -167,8 +178,11 @@ class InstrumentStream {
       const h = this.hist;
       if (this.autoFit) this._refreshProfile(frames);
       // Loudness follows the instrument by matching medians (the offline path maps all quantiles).
-      const shift = this.autoFit && this.profile && this.voice && this.voiced.length > 50
-        ? this.profile.loudness.db[2] - this.voice.loudness.db[2] : 0;
+      const fitting = this.autoFit && this.profile && this.voice && this.voiced.length > 50;
+      const shift = fitting ? this.profile.loudness.db[2] - this.voice.loudness.db[2] : 0;
+      // In rests, only the loud-end offset (as the offline fit): a rest is never lifted.
+      const restShift = fitting ? this.profile.loudness.db[4] - this.voice.loudness.db[4] : 0;
+      const gains = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const voiced = isVoiced(frames.f0Confidence[i]) && frames.f0Hz[i] > 0;
         // The octave only changes between notes, so a held note never jumps.
@@ -177,7 +191,9 @@ class InstrumentStream {
         // Causal fill: hold the last voiced f0 (the offline fill may look ahead; a stream cannot).
         const f0 = (voiced ? frames.f0Hz[i] : this.lastVoicedF0 || DEFAULT_F0_HZ) * 2 ** this.octaves;
         // As the offline fit: frames at the floor are silence and stay there.
-        const loud = frames.loudnessDb[i] > FLOOR_DB ? Math.max(FLOOR_DB, frames.loudnessDb[i] + shift) : frames.loudnessDb[i];
+        gains[i] = this.noteGate.push(frames.f0Confidence[i]);
+        const s = this.noteGate.inNote ? shift : restShift;
+        const loud = frames.loudnessDb[i] > FLOOR_DB ? Math.max(FLOOR_DB, frames.loudnessDb[i] + s) : frames.loudnessDb[i];
         h.f0.push(f0);
         h.loud.push(loud);
       }
@@ -197,9 +213,10 @@ class InstrumentStream {
       const dec = this.inst.decode(f0w, loudw);
       const K = this.inst.K;
       const B = this.inst.B;
+      const ampNew = Float64Array.from(dec.amplitude.subarray(T - n), (a, i) => a * gains[i]);
       const amps = harmonicAmplitudes(
         f0w.subarray(T - n),
-        dec.amplitude.subarray(T - n),
+        ampNew,
         dec.harmonicDistribution.subarray((T - n) * K),
         K,
       );
@@ -207,7 +224,8 @@ class InstrumentStream {
       let written = 0;
       for (let i = 0; i < n; i++) {
         const t = T - n + i;
-        written += this.synth.pushFrame(f0w[t], amps.subarray(i * K, (i + 1) * K), dec.noiseMagnitudes.subarray(t * B, (t + 1) * B), synthOut, written);
+        const mags = Float64Array.from(dec.noiseMagnitudes.subarray(t * B, (t + 1) * B), (m) => m * gains[i]);
+        written += this.synth.pushFrame(f0w[t], amps.subarray(i * K, (i + 1) * K), mags, synthOut, written);
       }
       const merged = new Float32Array(this.pending.length + written);
       merged.set(this.pending);
