@@ -22,6 +22,7 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>sounds-kit engine</title>
 import * as bundle from "./widget.js";
 window.sk = bundle.engine;
 window.skLive = bundle.live;
+window.skIO = bundle.io;
 window.b64ToBytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 window.b64ToFloat32 = (s) => new Float32Array(window.b64ToBytes(s).buffer);
 window.skReady = true;

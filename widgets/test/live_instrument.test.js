@@ -50,14 +50,14 @@ function offline(meta, graph, audio) {
   const amplitude = new Float64Array(T);
   const harmonicDistribution = new Float64Array(T * K);
   const noiseMagnitudes = new Float64Array(T * B);
-  const fit = new Float64Array(2);
+  const fit = new Float64Array(3);
   for (let t = 0; t < T; t++) {
-    const [f0, loud] = controls.frame(feats.f0Hz[t], feats.f0Confidence[t], feats.loudnessDb[t], fit);
+    const [f0, loud, gate] = controls.frame(feats.f0Hz[t], feats.f0Confidence[t], feats.loudnessDb[t], fit);
     const [amp, dist, noise] = decoder.step(f0Scaled(f0), loudnessScaled(loud));
     f0Hz[t] = f0;
-    amplitude[t] = amp[0];
+    amplitude[t] = amp[0] * gate;
     harmonicDistribution.set(dist, t * K);
-    noiseMagnitudes.set(noise, t * B);
+    noiseMagnitudes.set(Float64Array.from(noise, (m) => m * gate), t * B);
   }
   assert.ok(harmonicAmplitudes(f0Hz, amplitude, harmonicDistribution, K).some((v) => v > 0));
   return synthesize({ f0Hz, amplitude, harmonicDistribution, noiseMagnitudes, nHarmonics: K, nBands: B }, { nSamples: audio.length });

@@ -1,6 +1,7 @@
 // The whole live instrument without TF.js, sample in -> sample out, for the audio thread:
-// streaming features (dsp/features.js) -> causal tone fit (stream_controls.js) -> the exported
-// decoder frame by frame (frame_graph.js) -> the float64 synth (dsp/synth.js).
+// streaming features (dsp/features.js) -> causal tone fit and note gate (stream_controls.js) -> the
+// exported decoder frame by frame (frame_graph.js) -> the float64 synth (dsp/synth.js), dry (the
+// room's reverb is for offline renders).
 // process(input, output) writes exactly as many samples as it reads, delayed by latencySamples:
 // the frame centred on sample c needs CONTEXT_RIGHT samples after c (YIN's look-ahead), and the
 // synth needs the next frame to interpolate towards (one hop). Nothing waits on anything else, so
@@ -38,7 +39,7 @@ export class LiveInstrument {
     this.features = new FeatureStream();
     this.latencySamples = this.features.latencySamples + HOP;
     this.latencyMs = (1000 * this.latencySamples) / SR;
-    this.fit = new Float64Array(2);
+    this.fit = new Float64Array(3);
     this.f0One = new Float64Array(1);
     this.ampOne = new Float64Array(1);
     this.hop = new Float64Array(HOP);
@@ -66,13 +67,13 @@ export class LiveInstrument {
   }
 
   _frame(f0Hz, confidence, loudnessDb) {
-    const [f0, loud] = this.controls.frame(f0Hz, confidence, loudnessDb, this.fit);
+    const [f0, loud, gate] = this.controls.frame(f0Hz, confidence, loudnessDb, this.fit);
     const [amp, dist, noise] = this.decoder.step(f0Scaled(f0), loudnessScaled(loud));
     this.f0One[0] = f0;
-    this.ampOne[0] = amp[0];
+    this.ampOne[0] = amp[0] * gate;
     const amps = harmonicAmplitudes(this.f0One, this.ampOne, dist, this.K);
     // The synth keeps the previous frame's arrays: hand it a copy of the decoder's reused buffer.
-    const mags = this.B ? Float64Array.from(noise) : null;
+    const mags = this.B ? Float64Array.from(noise, (m) => m * gate) : null;
     const n = this.synth.pushFrame(f0, amps, mags, this.hop, 0);
     const size = this.fifo.length;
     for (let i = 0; i < n; i++) this.fifo[(this.synthesized + i) % size] = this.hop[i] * this.gain;

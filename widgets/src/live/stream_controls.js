@@ -2,10 +2,13 @@
 // The offline fit (dsp/tone_fit.js) sees the whole take; a stream only sees the past, so:
 //  - the voice profile runs over the last ~8 s of voiced frames, refreshed every REFRESH_FRAMES (0.2 s);
 //  - the octave shift only changes between notes (on unvoiced frames): a held note never jumps;
-//  - loudness follows the instrument by matching medians (offline maps all quantiles);
-//  - unvoiced frames hold the last voiced f0 (offline may look ahead to the next note).
+//  - loudness follows the instrument by matching medians (offline maps all quantiles); in rests
+//    (the note gate) only by the loud-end offset, as offline, so a rest is never lifted;
+//  - unvoiced frames hold the last voiced f0 (offline may look ahead to the next note);
+//  - the note gate (dsp/gate.js, causal) gives the gain for the synth's amplitudes: rests stay rests.
 import { DEFAULT_F0_HZ, FRAME_RATE, LOUDNESS_FLOOR_DB, isVoiced } from "../dsp/conventions.js";
 import { instrumentProfile, octaveShift, voiceProfile } from "../dsp/tone_fit.js";
+import { GateStream } from "../dsp/gate.js";
 
 const PROFILE_SECONDS = 8;
 const REFRESH_FRAMES = 50; // 0.2 s: an 8 s profile moves slowly, and a refresh sorts up to 2000 values
@@ -28,6 +31,8 @@ export class StreamControls {
     this.sinceRefresh = 0;
     this.voice = null;
     this.shift = 0;
+    this.restShift = 0;
+    this.gate = new GateStream();
     this.lastVoicedF0 = 0;
     this.octaves = this.manual;
   }
@@ -43,11 +48,13 @@ export class StreamControls {
     const n = this.count;
     const [f, c, l] = this.ring.map((r) => (n < this.capacity ? r.subarray(0, n) : r));
     this.voice = n ? voiceProfile(f, c, l) : null;
-    this.shift = this.autoFit && this.profile && this.voice && n > MIN_VOICED_FOR_LOUDNESS
-      ? this.profile.loudness.db[2] - this.voice.loudness.db[2] : 0;
+    const fitting = this.autoFit && this.profile && this.voice && n > MIN_VOICED_FOR_LOUDNESS;
+    const [inst, voice] = fitting ? [this.profile.loudness.db, this.voice.loudness.db] : [[0], [0]];
+    this.shift = fitting ? inst[2] - voice[2] : 0; // medians
+    this.restShift = fitting ? inst[inst.length - 1] - voice[voice.length - 1] : 0; // loud ends
   }
 
-  /** One feature frame in; writes [f0Hz, loudnessDb] for the decoder into `out` (length 2). */
+  /** One feature frame in; writes [f0Hz, loudnessDb, gate gain] into `out` (length 3). */
   frame(f0Hz, confidence, loudnessDb, out) {
     const voiced = isVoiced(confidence) && f0Hz > 0;
     if (voiced && this.autoFit) {
@@ -66,7 +73,9 @@ export class StreamControls {
     if (voiced) this.lastVoicedF0 = f0Hz;
     const f0 = voiced ? f0Hz : this.lastVoicedF0 || DEFAULT_F0_HZ;
     out[0] = f0 * 2 ** this.octaves;
-    const shift = this.autoFit ? this.shift : 0;
+    out[2] = this.gate.push(confidence);
+    const shift = !this.autoFit ? 0 : this.gate.inNote ? this.shift : this.restShift;
+    // Frames at the floor are silence and stay there.
     out[1] = loudnessDb > FLOOR_DB ? Math.max(FLOOR_DB, loudnessDb + shift) : loudnessDb;
     return out;
   }
