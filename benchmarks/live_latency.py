@@ -87,8 +87,8 @@ def browser_pid(profile: Path) -> int | None:
         except OSError:
             continue
         if any(a.startswith(b"--user-data-dir=") and a.endswith(str(profile).encode()) for a in cmd) and not any(
-        a.startswith(b"--type=") for a in cmd
-    ):
+            a.startswith(b"--type=") for a in cmd
+        ):
             return int(pid)
     return None
 
@@ -184,8 +184,9 @@ def report(path: str, load: str, run: dict, res: dict, cpu: dict, wall: float) -
               f"  algorithm_ms={f.get('algorithmMs')}")  # fmt: skip
     else:
         p = run.get("peer") or {}
-        print(f"  underruns={p.get('underruns')} (ring buffer ran dry)  trims={p.get('trims')}  skipped_blocks="
-              f"{p.get('skipped')}  output_gaps={res['output_gaps']}  input_dropouts={res['input_dropouts']}")  # fmt: skip
+        print(f"  underruns={p.get('underruns')} (ring buffer ran dry)  trims={p.get('trims')}"
+              f"  skipped_blocks={p.get('skipped')}  output_gaps={res['output_gaps']}"
+              f"  input_dropouts={res['input_dropouts']}")  # fmt: skip
         print(f"  widget_delay_ms={p.get('latencyMs')}  cushion_ms={p.get('cushionMs')}  backend={p.get('backend')}"
               f"  process_ms_median={p.get('processMsMedian')}  process_ms_max={p.get('processMsMax')}")  # fmt: skip
     print(f"  base_latency_ms={run['baseLatencyMs']:.1f}  output_latency_ms={run['outputLatencyMs']:.1f}"
@@ -203,7 +204,8 @@ def main() -> None:
     ap.add_argument("--loads", default="idle,busy")
     args = ap.parse_args()
     files = instrument_payload(browser_files(args.model))
-    print(f"instrument={args.model} seconds={args.seconds:.0f} cores={os.cpu_count()} load_avg={os.getloadavg()[0]:.1f}")
+    load = os.getloadavg()[0]
+    print(f"instrument={args.model} seconds={args.seconds:.0f} cores={os.cpu_count()} load_avg={load:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "bursts.wav"
         sf.write(str(wav), np.concatenate([tone_bursts(), np.zeros(SR, np.float32)]), SR, subtype="PCM_16")

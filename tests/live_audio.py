@@ -61,7 +61,9 @@ def system_delay_ms(out: np.ndarray, reference: np.ndarray, max_ms: int = 400, s
     return _best_lag(envelope_db(reference, sr, smooth_ms=2), envelope_db(out, sr, smooth_ms=2), max_ms)
 
 
-def windowed_system_delays_ms(out: np.ndarray, reference: np.ndarray, window_s: float = 5.0, sr: int = SR) -> list[float]:
+def windowed_system_delays_ms(
+    out: np.ndarray, reference: np.ndarray, window_s: float = 5.0, sr: int = SR
+) -> list[float]:
     """system_delay_ms per window: shows a delay that changes during a run (a growing cushion)."""
     w = int(window_s * sr)
     delays = []

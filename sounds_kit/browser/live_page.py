@@ -16,7 +16,10 @@ registerProcessor("sk-recorder", class extends AudioWorkletProcessor {
   constructor() {
     super();
     this.size = 4096; this.a = new Float32Array(this.size); this.b = new Float32Array(this.size); this.fill = 0;
-    this.port.onmessage = () => { this.port.postMessage({ a: this.a.slice(0, this.fill), b: this.b.slice(0, this.fill), last: true }); this.fill = 0; };
+    this.port.onmessage = () => {
+      this.port.postMessage({ a: this.a.slice(0, this.fill), b: this.b.slice(0, this.fill), last: true });
+      this.fill = 0;
+    };
   }
   process(inputs) {
     const x = inputs[0];
@@ -34,11 +37,10 @@ registerProcessor("sk-recorder", class extends AudioWorkletProcessor {
 });
 """
 
-LIVE_RUN_JS = (
-    """
+LIVE_RUN_JS = """
 async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
   const bytes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64ToBytes(v)]));
-  const meta = sk.verifyInstrumentFiles ? sk.verifyInstrumentFiles(bytes) : JSON.parse(new TextDecoder().decode(bytes["metadata.json"]));
+  const meta = JSON.parse(new TextDecoder().decode(bytes["metadata.json"]));
   const MIC = { audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } };
   let ctx, source, instrumentOut, figures = {}, peer = null, live = null, track = null;
   if (mode === "worklet") {
@@ -81,7 +83,10 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
   const merger = ctx.createChannelMerger(2);
   source.connect(merger, 0, 0);
   instrumentOut.connect(merger, 0, 1);
-  const rec = new AudioWorkletNode(ctx, "sk-recorder", { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], channelCount: 2, channelCountMode: "explicit", channelInterpretation: "discrete" });
+  const rec = new AudioWorkletNode(ctx, "sk-recorder", {
+    numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1],
+    channelCount: 2, channelCountMode: "explicit", channelInterpretation: "discrete",
+  });
   const chunks = [];
   let done;
   const finished = new Promise((r) => { done = r; });
@@ -92,7 +97,13 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
   if (live) await live.start();
   else { peer.io.setLive(true); peer.io.setCapture(true); }
   let busyTimer = null, busyMs = 0;
-  if (busy) busyTimer = setInterval(() => { const t = performance.now(); while (performance.now() - t < 50); busyMs += performance.now() - t; }, 200);
+  if (busy) {
+    busyTimer = setInterval(() => {
+      const t = performance.now();
+      while (performance.now() - t < 50);
+      busyMs += performance.now() - t;
+    }, 200);
+  }
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const wallS = (performance.now() - t0) / 1000;
@@ -103,7 +114,12 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
   const inAudio = new Float32Array(n), outAudio = new Float32Array(n);
   let at = 0;
   for (const c of chunks) { inAudio.set(c.a, at); outAudio.set(c.b, at); at += c.a.length; }
-  const b64 = (f) => { const u = new Uint8Array(f.buffer); let s = ""; for (let i = 0; i < u.length; i += 32768) s += String.fromCharCode.apply(null, u.subarray(i, i + 32768)); return btoa(s); };
+  const b64 = (f) => {
+    const u = new Uint8Array(f.buffer);
+    let s = "";
+    for (let i = 0; i < u.length; i += 32768) s += String.fromCharCode.apply(null, u.subarray(i, i + 32768));
+    return btoa(s);
+  };
   const result = {
     mode, busy, wallS, busyMs, sampleRate: ctx.sampleRate,
     baseLatencyMs: 1000 * (ctx.baseLatency || 0), outputLatencyMs: 1000 * (ctx.outputLatency || 0),
@@ -117,7 +133,8 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
   } else {
     const ms = peer.processMs.slice().sort((a, b) => a - b);
     result.peer = { ...peer.stats, skipped: peer.skipped, backend: peer.backend, blocks: ms.length,
-      processMsMedian: ms[ms.length >> 1], processMsMax: ms[ms.length - 1], processMsTotal: ms.reduce((a, b) => a + b, 0) };
+      processMsMedian: ms[ms.length >> 1], processMsMax: ms[ms.length - 1],
+      processMsTotal: ms.reduce((a, b) => a + b, 0) };
     peer.io.setLive(false);
   }
   if (track) track.stop();
@@ -125,7 +142,6 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
   return result;
 }
 """
-)
 
 # A clip through the live worklet in an OfflineAudioContext (no clock, no microphone: exact), and the
 # same clip through the same JS on the page's main thread, for comparison.
