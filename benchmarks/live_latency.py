@@ -7,8 +7,9 @@ Headless Debian chromium's fake microphone plays tone bursts (a scale in the ban
 notes with vibrato and 0.3 s rests; padded with 1 s of silence, looped). For each live path and load,
 the page records the microphone and the instrument side by side in one recorder worklet in the same
 AudioContext (sounds_kit.browser.live_page), so their offset is the delay inside the graph. Paths:
-``worklet`` (the whole instrument in the AudioWorklet) and ``main`` (the former path: blocks to the
-main thread, TF.js decoder, blocks back through a ring buffer). Loads: ``idle`` (whatever the machine
+``worklet`` (the whole instrument in the AudioWorklet), ``main`` (the former path: blocks to the
+main thread, TF.js decoder, blocks back through a ring buffer) and ``off`` (no instrument, only the
+microphone and the recorder: the baseline the CPU figures are compared with). Loads: ``idle`` (whatever the machine
 is doing) and ``busy`` (a 50 ms task on the page's main thread every 200 ms).
 
 Figures (one ``key=value`` line each):
@@ -22,9 +23,9 @@ Figures (one ``key=value`` line each):
   output_gaps         dropouts of the instrument inside sung notes, found in the recording
   input_dropouts      runs of missing microphone samples inside notes (the browser's capture)
   base/output/input_latency_ms   what the browser reports for the device side (not in the graph)
-  worklet_cpu         worklet: its time per second of audio (Date.now ticks, unbiased on average)
   audio_thread_cpu, main_thread_cpu   /proc CPU time of chromium's audio worklet thread and the page's
-                      main thread, per second of wall time (share of one core)
+                      main thread, per second of wall time (share of one core); Live's own cost is
+                      the difference to the ``off`` run
 """
 
 from __future__ import annotations
@@ -146,10 +147,17 @@ def reference_render(model_dir: Path, voice: np.ndarray) -> np.ndarray:
     return inst.render_controls(controls, len(voice), reverb=False)
 
 
-def analyse(run: dict, model_dir: Path) -> dict:
+def analyse(run: dict, model_dir: Path, save: Path | None = None) -> dict:
     voice, played = la.f32(run["input"]), la.f32(run["output"])
     skip = SR  # the first second: start-up (warm-up, prefill), not steady play
     voice, played = voice[skip:], played[skip:]
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        name = f"{run['mode']}-{'busy' if run['busy'] else 'idle'}.wav"
+        sf.write(str(save / name), np.stack([voice, played], axis=1), SR, subtype="FLOAT")
+    if run["mode"] == "off":
+        return {"recorded_s": len(voice) / SR, "notes": len(la.notes(voice)),
+                "input_dropouts": la.input_dropouts(voice)}  # fmt: skip
     ref = reference_render(model_dir, voice)
     windows = la.windowed_system_delays_ms(played, ref)
     contour, corr = la.contour_delay_ms(voice, played)
@@ -171,6 +179,11 @@ def analyse(run: dict, model_dir: Path) -> dict:
 
 def report(path: str, load: str, run: dict, res: dict, cpu: dict, wall: float) -> None:
     print(f"path={path} load={load} recorded_s={res['recorded_s']:.1f} notes={res['notes']}")
+    threads = f"  audio_thread_cpu={cpu['audio'] / wall:.4f}  main_thread_cpu={cpu['main'] / wall:.4f}"
+    if path == "off":
+        print(f"  input_dropouts={res['input_dropouts']}")
+        print(f"{threads}  load_avg={os.getloadavg()[0]:.1f}")
+        return
     lo_hi = res["latency_windows_ms"]
     spread = f" (5 s windows {lo_hi[0]:.2f}..{lo_hi[1]:.2f})" if lo_hi else ""
     print(f"  latency_ms={res['latency_ms']:.2f}{spread}")
@@ -180,8 +193,7 @@ def report(path: str, load: str, run: dict, res: dict, cpu: dict, wall: float) -
         f = run.get("figures") or {}
         print(f"  underruns={f.get('underruns')} (audio-thread misses; max lateness {f.get('maxLateMs')} ms)"
               f"  output_gaps={res['output_gaps']}  input_dropouts={res['input_dropouts']}")  # fmt: skip
-        print(f"  worklet_cpu={f.get('cpu', float('nan')):.4f}  widget_delay_ms={f.get('measuredDelayMs')}"
-              f"  algorithm_ms={f.get('algorithmMs')}")  # fmt: skip
+        print(f"  widget_delay_ms={f.get('measuredDelayMs')}  algorithm_ms={f.get('algorithmMs')}")
     else:
         p = run.get("peer") or {}
         print(f"  underruns={p.get('underruns')} (ring buffer ran dry)  trims={p.get('trims')}"
@@ -191,8 +203,7 @@ def report(path: str, load: str, run: dict, res: dict, cpu: dict, wall: float) -
               f"  process_ms_median={p.get('processMsMedian')}  process_ms_max={p.get('processMsMax')}")  # fmt: skip
     print(f"  base_latency_ms={run['baseLatencyMs']:.1f}  output_latency_ms={run['outputLatencyMs']:.1f}"
           f"  input_latency_ms={run['inputLatencyMs']}")  # fmt: skip
-    print(f"  audio_thread_cpu={cpu['audio'] / wall:.4f}  main_thread_cpu={cpu['main'] / wall:.4f}"
-          f"  output_rms={res['output_rms']:.4f}  load_avg={os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"{threads}  output_rms={res['output_rms']:.4f}  load_avg={os.getloadavg()[0]:.1f}")
     sys.stdout.flush()
 
 
@@ -200,8 +211,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--model", type=Path, default=REPO / "models" / "bansuri")
-    ap.add_argument("--paths", default="worklet,main")
+    ap.add_argument("--paths", default="off,worklet,main")
     ap.add_argument("--loads", default="idle,busy")
+    ap.add_argument("--save", type=Path, default=None, help="write each recording (voice, instrument) as a wav here")
     args = ap.parse_args()
     files = instrument_payload(browser_files(args.model))
     load = os.getloadavg()[0]
@@ -223,7 +235,7 @@ def main() -> None:
                     sampler.start()
                     run = page.evaluate(LIVE_RUN_JS, arg, timeout_ms=int(1000 * (args.seconds + 240)))
                     cpu = sampler.totals()
-                    report(path, load, run, analyse(run, args.model), cpu, time.monotonic() - t0)
+                    report(path, load, run, analyse(run, args.model, args.save), cpu, time.monotonic() - t0)
         finally:
             page.close()
 

@@ -4,7 +4,8 @@
 audio graph, what went in (the microphone) and what came out (the instrument), as two channels of one
 recorder worklet: their offset is the delay inside the graph. Paths: ``"worklet"`` (the live worklet,
 everything in the audio thread) and ``"main"`` (the main-thread path the widget used before: blocks
-to the page, TF.js stream, blocks back to a ring buffer). ``busy`` adds a 50 ms main-thread task
+to the page, TF.js stream, blocks back to a ring buffer), and ``"off"`` (no instrument: the
+microphone and recorder only, the audio thread's baseline). ``busy`` adds a 50 ms main-thread task
 every 200 ms. ``OFFLINE_WORKLET_JS`` renders a clip through the worklet in an OfflineAudioContext.
 """
 
@@ -52,6 +53,15 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
     source.connect(live.node);
     live.node.connect(ctx.destination);
     instrumentOut = live.node;
+  } else if (mode === "off") {
+    // No instrument: the microphone and the recorder only (the audio thread's baseline cost).
+    ctx = new AudioContext({ sampleRate: 16000, latencyHint: "interactive" });
+    const stream = await navigator.mediaDevices.getUserMedia(MIC);
+    track = stream.getAudioTracks()[0];
+    source = ctx.createMediaStreamSource(stream);
+    instrumentOut = ctx.createGain();
+    instrumentOut.gain.value = 0;
+    source.connect(instrumentOut);
   } else {
     // The main-thread path exactly as the widget ran it: sing/audio_io.js + the TF.js stream.
     const engine = await sk.createEngine({ backend: backend || "auto" });
@@ -95,7 +105,7 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
   rec.connect(ctx.destination);
   await ctx.resume();
   if (live) await live.start();
-  else { peer.io.setLive(true); peer.io.setCapture(true); }
+  else if (peer) { peer.io.setLive(true); peer.io.setCapture(true); }
   let busyTimer = null, busyMs = 0;
   if (busy) {
     busyTimer = setInterval(() => {
@@ -130,7 +140,7 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
     await new Promise((r) => setTimeout(r, 300)); // the last stats message
     result.figures = figures;
     live.dispose();
-  } else {
+  } else if (peer) {
     const ms = peer.processMs.slice().sort((a, b) => a - b);
     result.peer = { ...peer.stats, skipped: peer.skipped, backend: peer.backend, blocks: ms.length,
       processMsMedian: ms[ms.length >> 1], processMsMax: ms[ms.length - 1],

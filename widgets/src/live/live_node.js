@@ -1,7 +1,7 @@
 // The page's handle on the live worklet: load it (from the bundled string, never a URL of the
 // server), hand it the instrument, start and stop it, and turn its messages into figures:
 // measured delay (DelayMeter over the worklet's own input/output envelopes), the algorithm's
-// stated delay, misses, CPU share, and the device latencies the browser reports.
+// stated delay, misses, and the device latencies the browser reports.
 import WORKLET_SOURCE from "virtual:live-worklet";
 import { LIVE_PROCESSOR } from "./live_protocol.js";
 import { readGraphModel } from "./graph_file.js";
@@ -60,7 +60,6 @@ export class LiveNode {
         measuredDelayMs: this.meter.delayMs,
         algorithmMs: m.latencyMs,
         underruns: m.underruns,
-        cpu: m.cpu,
         maxLateMs: m.maxLateMs,
         seconds: m.seconds,
         baseLatencyMs: 1000 * (this.ctx.baseLatency || 0),

@@ -6,7 +6,7 @@
 // worklet -> page:
 //   {type: "ready", latencyMs, name}        the instrument is compiled; its algorithmic delay
 //   {type: "running", on: true}             it started (after a "run" message)
-//   {type: "stats", underruns, cpu, maxLateMs, seconds, starved, errors, latencyMs}   every statsSeconds
+//   {type: "stats", underruns, maxLateMs, seconds, starved, errors, latencyMs}   every statsSeconds
 //   {type: "env", input, output, hopMs}     mean-square envelopes (1 ms frames) for the delay meter
 //   {type: "frames", f0Hz, f0Confidence, loudnessDb}   the stream's own features, for the pitch trace
 //   {type: "error", message}

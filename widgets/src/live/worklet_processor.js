@@ -31,7 +31,7 @@ class LiveProcessor extends AudioWorkletProcessor {
   }
 
   resetStats() {
-    this.stats = { underruns: 0, quanta: 0, busyMs: 0, maxLateMs: 0, starved: 0, errors: 0 };
+    this.stats = { underruns: 0, quanta: 0, maxLateMs: 0, starved: 0, errors: 0 };
     this.wall0 = null;
     this.lagWindow = [];
     this.late = false;
@@ -153,7 +153,6 @@ class LiveProcessor extends AudioWorkletProcessor {
       starved: s.starved,
       errors: s.errors,
       seconds,
-      cpu: seconds > 0 ? s.busyMs / (1000 * seconds) : 0, // worklet time per second of audio
       maxLateMs: s.maxLateMs,
       latencyMs: this.live ? this.live.latencyMs : null,
     });
@@ -166,8 +165,7 @@ class LiveProcessor extends AudioWorkletProcessor {
       out.fill(0);
       return true;
     }
-    const t0 = Date.now();
-    this.checkDeadline(t0);
+    this.checkDeadline(Date.now());
     const chans = inputs[0] || [];
     if (this.mono.length !== out.length) this.mono = new Float32Array(out.length);
     const x = this.mono;
@@ -196,7 +194,6 @@ class LiveProcessor extends AudioWorkletProcessor {
     for (let c = 1; c < outputs[0].length; c++) outputs[0][c].set(out);
     this.envelope(x, out);
     this.stats.quanta++;
-    this.stats.busyMs += Date.now() - t0; // ms ticks; their mean over many quanta is unbiased
     if (currentFrame - this.lastStats >= T.statsSeconds * sampleRate || !this.running) {
       this.lastStats = currentFrame;
       this.postStats();
