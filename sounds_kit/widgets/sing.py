@@ -107,6 +107,7 @@ class SingWidget(KitWidget):
     auto_fit = traitlets.Bool(True).tag(sync=True)
     octave_shift = traitlets.Int(0).tag(sync=True)
     gain_db = traitlets.Float(0.0).tag(sync=True)
+    room = traitlets.Bool(True).tag(sync=True)  # the kit's default room (dsp/room); False: dry
     tanpura = traitlets.Bool(False).tag(sync=True)
     tanpura_gain_db = traitlets.Float(-12.0).tag(sync=True)
     live = traitlets.Bool(False).tag(sync=True)

@@ -2,6 +2,7 @@
 // (widgets/src/dsp/features.js, the same definition as sounds_kit/dsp/features.py).
 import { computeFeatures, FeatureStream } from "../dsp/features.js";
 import { LOUDNESS_FLOOR_DB } from "../dsp/conventions.js";
+import { errText } from "./status.js";
 
 const toArray = (v) => (v == null ? [] : Array.from(v));
 
@@ -38,3 +39,41 @@ export function liveFeatures() {
   return { push: (block) => asFrames(stream.push(block)) };
 }
 
+/**
+ * The tracker that feeds the pitch trace from microphone blocks when no live stream does.
+ * A tracker that fails stops itself and says so through onProblem(text); recording goes on.
+ */
+export class TraceFeed {
+  constructor(trace, onProblem) {
+    this.trace = trace;
+    this.onProblem = onProblem;
+    this.tracker = null;
+  }
+
+  get running() {
+    return this.tracker !== null;
+  }
+
+  start() {
+    try {
+      this.tracker = liveFeatures();
+    } catch (err) {
+      this.tracker = null;
+      this.onProblem(`The pitch trace is unavailable (${errText(err)}); recording still works.`);
+    }
+  }
+
+  stop() {
+    this.tracker = null;
+  }
+
+  push(samples) {
+    if (!this.tracker) return;
+    try {
+      this.trace.push(this.tracker.push(samples));
+    } catch (err) {
+      this.tracker = null;
+      this.onProblem(`The pitch trace stopped (${errText(err)}).`);
+    }
+  }
+}
