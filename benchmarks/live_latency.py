@@ -19,7 +19,10 @@ Figures (one ``key=value`` line each):
                       both, so the attack cancels); median of 5 s windows (and their range)
   contour_delay_ms    how late the instrument's loudness contour follows the voice's (includes attack)
   onset_delay_ms      voice onset -> instrument within 20 dB of its note level (median over notes)
-  underruns           worklet: audio-thread misses it detected; main: times its ring buffer ran dry
+  underruns           worklet: render quanta that took longer to compute than they last (its misses);
+                      main: times its ring buffer ran dry
+  late                worklet: times the graph was pulled 20+ ms behind the wall clock (by this thread
+                      or by the device's; headless chromium's fake output device runs on a timer)
   output_gaps         dropouts of the instrument inside sung notes, found in the recording
   input_dropouts      runs of missing microphone samples inside notes (the browser's capture)
   base/output/input_latency_ms   what the browser reports for the device side (not in the graph)
@@ -191,8 +194,10 @@ def report(path: str, load: str, run: dict, res: dict, cpu: dict, wall: float) -
           f"  onset_delay_ms={res['onset_delay_ms']:.1f}")  # fmt: skip
     if path == "worklet":
         f = run.get("figures") or {}
-        print(f"  underruns={f.get('underruns')} (audio-thread misses; max lateness {f.get('maxLateMs')} ms)"
-              f"  output_gaps={res['output_gaps']}  input_dropouts={res['input_dropouts']}")  # fmt: skip
+        print(f"  underruns={f.get('underruns')} (quanta computed slower than real time;"
+              f" slowest {f.get('maxQuantumMs')} ms)  late={f.get('late')} (graph pulled 20+ ms late;"
+              f" max {f.get('maxLateMs')} ms)")  # fmt: skip
+        print(f"  output_gaps={res['output_gaps']}  input_dropouts={res['input_dropouts']}")
         print(f"  widget_delay_ms={f.get('measuredDelayMs')}  algorithm_ms={f.get('algorithmMs')}")
     else:
         p = run.get("peer") or {}

@@ -11,6 +11,8 @@ every 200 ms. ``OFFLINE_WORKLET_JS`` renders a clip through the worklet in an Of
 
 from __future__ import annotations
 
+import json
+
 # A recorder in the graph: two channels in (microphone, instrument), posted in 4096-frame batches.
 RECORDER_SOURCE = """
 registerProcessor("sk-recorder", class extends AudioWorkletProcessor {
@@ -177,5 +179,69 @@ async ({files, audio, options}) => {
   await new Promise((r) => setTimeout(r, 200)); // let the last messages arrive
   return { worklet: Array.from(out), mainThread: Array.from(mainThread), latencyMs: live.latencyMs,
            figures: live.figures, measured: live.meter.measure() };
+}
+"""
+
+
+# An init script (Playwright add_init_script) that records, inside any page, what every live
+# worklet hears and plays: when the page creates a "sounds-kit-live" node, a recorder joins the same
+# graph with the microphone on channel 0 and the instrument on channel 1. Independent of the widget's
+# own figures; collect with TAP_COLLECT_JS.
+LIVE_TAP_INIT_JS = """
+(() => {
+  const RECORDER = __RECORDER__;
+  const sources = new WeakMap();
+  const create = AudioContext.prototype.createMediaStreamSource;
+  AudioContext.prototype.createMediaStreamSource = function (stream) {
+    const node = create.call(this, stream);
+    sources.set(this, node);
+    return node;
+  };
+  const Base = window.AudioWorkletNode;
+  const taps = [];
+  window.skLiveTap = { taps };
+  async function tap(ctx, live) {
+    await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([RECORDER], { type: "text/javascript" })));
+    const merger = ctx.createChannelMerger(2);
+    const source = sources.get(ctx);
+    if (source) source.connect(merger, 0, 0);
+    live.connect(merger, 0, 1);
+    const rec = new Base(ctx, "sk-recorder", {
+      numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1],
+      channelCount: 2, channelCountMode: "explicit", channelInterpretation: "discrete",
+    });
+    const entry = { chunks: [], done: null, sampleRate: ctx.sampleRate };
+    rec.port.onmessage = (e) => { entry.chunks.push(e.data); if (e.data.last && entry.done) entry.done(); };
+    merger.connect(rec);
+    rec.connect(ctx.destination);
+    entry.stop = () => new Promise((resolve) => { entry.done = resolve; rec.port.postMessage("stop"); });
+    taps.push(entry);
+  }
+  window.AudioWorkletNode = class extends Base {
+    constructor(ctx, name, options) {
+      super(ctx, name, options);
+      if (name === "sounds-kit-live") tap(ctx, this);
+    }
+  };
+})();
+""".replace("__RECORDER__", json.dumps(RECORDER_SOURCE))
+
+# Stops the latest tap and returns {input, output} (base64 float32) and its sample rate.
+TAP_COLLECT_JS = """
+async () => {
+  const entry = window.skLiveTap.taps[window.skLiveTap.taps.length - 1];
+  if (!entry) return null;
+  await entry.stop();
+  const n = entry.chunks.reduce((s, c) => s + c.a.length, 0);
+  const a = new Float32Array(n), b = new Float32Array(n);
+  let at = 0;
+  for (const c of entry.chunks) { a.set(c.a, at); b.set(c.b, at); at += c.a.length; }
+  const b64 = (f) => {
+    const u = new Uint8Array(f.buffer);
+    let s = "";
+    for (let i = 0; i < u.length; i += 32768) s += String.fromCharCode.apply(null, u.subarray(i, i + 32768));
+    return btoa(s);
+  };
+  return { input: b64(a), output: b64(b), sampleRate: entry.sampleRate };
 }
 """

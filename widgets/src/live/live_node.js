@@ -39,6 +39,7 @@ export class LiveNode {
   _onMessage(m) {
     if (m.type === "ready") {
       this.latencyMs = m.latencyMs;
+      this.compileMs = m.compileMs;
       this._ready(this);
     } else if (m.type === "error") {
       this.running = false;
@@ -60,6 +61,8 @@ export class LiveNode {
         measuredDelayMs: this.meter.delayMs,
         algorithmMs: m.latencyMs,
         underruns: m.underruns,
+        late: m.late,
+        maxQuantumMs: m.maxQuantumMs,
         maxLateMs: m.maxLateMs,
         seconds: m.seconds,
         baseLatencyMs: 1000 * (this.ctx.baseLatency || 0),

@@ -4,10 +4,14 @@
 // esbuild bundles this file (with everything it imports) into one script string at build time
 // (build.mjs); live_node.js loads that string from a blob: URL, so the widget never fetches.
 //
-// Misses: the only deadline left is the audio device's. If this thread is held up (a starved CPU),
-// the device plays silence and no buffer in here could have prevented it; the processor notices
-// (the audio clock falls behind the wall clock), counts it, and fades the sound back in rather than
-// resuming mid-waveform. Its own delay never grows: it is the algorithm's, every quantum.
+// Misses: the only deadline left is the audio device's, one render quantum at a time. A quantum
+// that takes longer to compute than it lasts is a miss this thread is to blame for (the device runs
+// dry unless its own buffer covers it): counted as an underrun, and the sound fades back in rather
+// than resuming mid-waveform. No buffer in here could prevent it, so there is none: the delay is
+// the algorithm's, every quantum, and never grows. The processor also watches the audio clock
+// against the wall clock ("late": the graph was pulled late - by this thread, or by a device whose
+// own thread was held up, as the headless test device's timer is under load); that is reported,
+// not counted as a miss, since this thread cannot tell the two apart.
 import { SAMPLE_RATE as RATE } from "../dsp/conventions.js";
 import { LiveInstrument } from "./live_instrument.js";
 import { StreamResampler } from "../sing/resample.js";
@@ -31,7 +35,7 @@ class LiveProcessor extends AudioWorkletProcessor {
   }
 
   resetStats() {
-    this.stats = { underruns: 0, quanta: 0, maxLateMs: 0, starved: 0, errors: 0 };
+    this.stats = { underruns: 0, late: 0, quanta: 0, maxLateMs: 0, maxQuantumMs: 0, starved: 0, errors: 0 };
     this.wall0 = null;
     this.lagWindow = [];
     this.late = false;
@@ -46,10 +50,12 @@ class LiveProcessor extends AudioWorkletProcessor {
   onMessage(m) {
     try {
       if (m.type === "instrument") {
+        const t0 = Date.now();
         this.live = new LiveInstrument(m.meta, m.graph, m.options || {});
         this.live.onFrame = (f0, conf, loud) => this.traceFrame(f0, conf, loud);
         const extra = this.rateIn ? this.rateIn.latency + this.rateOut.latency + T.resampleCushion : 0;
-        this.port.postMessage({ type: "ready", latencyMs: this.live.latencyMs + (1000 * extra) / RATE, name: m.meta.name });
+        const latencyMs = this.live.latencyMs + (1000 * extra) / RATE;
+        this.port.postMessage({ type: "ready", latencyMs, name: m.meta.name, compileMs: Date.now() - t0 });
       } else if (m.type === "options" && this.live) {
         this.live.setOptions(m.options);
       } else if (m.type === "run") {
@@ -99,11 +105,10 @@ class LiveProcessor extends AudioWorkletProcessor {
     for (let i = 0; i < w.length; i++) base = Math.min(base, w[i]);
     const behind = lag - base;
     this.stats.maxLateMs = Math.max(this.stats.maxLateMs, behind);
-    if (!this.late && behind > T.missMs && this.stats.quanta > T.settleQuanta) {
+    if (!this.late && behind > T.lateMs && this.stats.quanta > T.settleQuanta) {
       this.late = true;
-      this.stats.underruns++;
-      this.gainRamp = 0; // the device played silence: come back with a fade, not mid-waveform
-    } else if (this.late && behind < T.missMs / 2) this.late = false;
+      this.stats.late++;
+    } else if (this.late && behind < T.lateMs / 2) this.late = false;
   }
 
   render(input, out) {
@@ -150,6 +155,8 @@ class LiveProcessor extends AudioWorkletProcessor {
     this.port.postMessage({
       type: "stats",
       underruns: s.underruns,
+      late: s.late,
+      maxQuantumMs: s.maxQuantumMs,
       starved: s.starved,
       errors: s.errors,
       seconds,
@@ -165,7 +172,8 @@ class LiveProcessor extends AudioWorkletProcessor {
       out.fill(0);
       return true;
     }
-    this.checkDeadline(Date.now());
+    const t0 = Date.now();
+    this.checkDeadline(t0);
     const chans = inputs[0] || [];
     if (this.mono.length !== out.length) this.mono = new Float32Array(out.length);
     const x = this.mono;
@@ -194,6 +202,15 @@ class LiveProcessor extends AudioWorkletProcessor {
     for (let c = 1; c < outputs[0].length; c++) outputs[0][c].set(out);
     this.envelope(x, out);
     this.stats.quanta++;
+    // Date.now() has 1 ms steps: a quantum measured longer than it lasts really took at least that.
+    const took = Date.now() - t0;
+    if (this.stats.quanta > T.settleQuanta) {
+      this.stats.maxQuantumMs = Math.max(this.stats.maxQuantumMs, took);
+      if (took > (1000 * out.length) / sampleRate) {
+        this.stats.underruns++;
+        this.gainRamp = 0; // the device may have played silence: come back with a fade, not mid-waveform
+      }
+    }
     if (currentFrame - this.lastStats >= T.statsSeconds * sampleRate || !this.running) {
       this.lastStats = currentFrame;
       this.postStats();
