@@ -7,10 +7,11 @@ Headless Debian chromium's fake microphone plays tone bursts (a scale in the ban
 notes with vibrato and 0.3 s rests; padded with 1 s of silence, looped). For each live path and load,
 the page records the microphone and the instrument side by side in one recorder worklet in the same
 AudioContext (sounds_kit.browser.live_page), so their offset is the delay inside the graph. Paths:
-``worklet`` (the whole instrument in the AudioWorklet), ``main`` (the former path: blocks to the
-main thread, TF.js decoder, blocks back through a ring buffer) and ``off`` (no instrument, only the
-microphone and the recorder: the baseline the CPU figures are compared with). Loads: ``idle`` (whatever the machine
-is doing) and ``busy`` (a 50 ms task on the page's main thread every 200 ms).
+``worklet`` (the whole instrument in the AudioWorklet) and ``off`` (no instrument, only the microphone
+and the recorder: the baseline the CPU figures are compared with). The former main-thread path (blocks
+to the page, TF.js decoder, blocks back through a ring buffer) was measured as the peer ``main`` by this
+script up to commit 7f56766 (BENCHMARKS.md has that run); it no longer exists. Loads: ``idle`` (whatever
+the machine is doing) and ``busy`` (a 50 ms task on the page's main thread every 200 ms).
 
 Figures (one ``key=value`` line each):
   latency_ms          the delay the live chain adds: the recorded instrument against a zero-latency
@@ -19,8 +20,7 @@ Figures (one ``key=value`` line each):
                       both, so the attack cancels); median of 5 s windows (and their range)
   contour_delay_ms    how late the instrument's loudness contour follows the voice's (includes attack)
   onset_delay_ms      voice onset -> instrument within 20 dB of its note level (median over notes)
-  underruns           worklet: render quanta that took longer to compute than they last (its misses);
-                      main: times its ring buffer ran dry
+  underruns           render quanta that took longer to compute than they last (the worklet's misses)
   late                worklet: times the graph was pulled 20+ ms behind the wall clock (by this thread
                       or by the device's; headless chromium's fake output device runs on a timer)
   output_gaps         dropouts of the instrument inside sung notes, found in the recording
@@ -199,13 +199,6 @@ def report(path: str, load: str, run: dict, res: dict, cpu: dict, wall: float) -
               f" max {f.get('maxLateMs')} ms)")  # fmt: skip
         print(f"  output_gaps={res['output_gaps']}  input_dropouts={res['input_dropouts']}")
         print(f"  widget_delay_ms={f.get('measuredDelayMs')}  algorithm_ms={f.get('algorithmMs')}")
-    else:
-        p = run.get("peer") or {}
-        print(f"  underruns={p.get('underruns')} (ring buffer ran dry)  trims={p.get('trims')}"
-              f"  skipped_blocks={p.get('skipped')}  output_gaps={res['output_gaps']}"
-              f"  input_dropouts={res['input_dropouts']}")  # fmt: skip
-        print(f"  widget_delay_ms={p.get('latencyMs')}  cushion_ms={p.get('cushionMs')}  backend={p.get('backend')}"
-              f"  process_ms_median={p.get('processMsMedian')}  process_ms_max={p.get('processMsMax')}")  # fmt: skip
     print(f"  base_latency_ms={run['baseLatencyMs']:.1f}  output_latency_ms={run['outputLatencyMs']:.1f}"
           f"  input_latency_ms={run['inputLatencyMs']}")  # fmt: skip
     print(f"{threads}  output_rms={res['output_rms']:.4f}  load_avg={os.getloadavg()[0]:.1f}")
@@ -216,7 +209,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--model", type=Path, default=REPO / "models" / "bansuri")
-    ap.add_argument("--paths", default="off,worklet,main")
+    ap.add_argument("--paths", default="off,worklet")
     ap.add_argument("--loads", default="idle,busy")
     ap.add_argument("--save", type=Path, default=None, help="write each recording (voice, instrument) as a wav here")
     args = ap.parse_args()

@@ -3,11 +3,10 @@
 ``LIVE_RUN_JS`` plays the fake microphone through one live path for a while and records, in the same
 audio graph, what went in (the microphone) and what came out (the instrument), as two channels of one
 recorder worklet: their offset is the delay inside the graph. Paths: ``"worklet"`` (the live worklet,
-everything in the audio thread) and ``"main"`` (the main-thread path the widget used before: blocks
-to the page, TF.js stream, blocks back to a ring buffer), and ``"off"`` (no instrument: the
-microphone and recorder only, the audio thread's baseline). ``busy`` adds a 50 ms main-thread task
-every 200 ms. ``OFFLINE_WORKLET_JS`` renders a clip through the worklet in an OfflineAudioContext.
-"""
+everything in the audio thread) and ``"off"`` (no instrument: the microphone and recorder only, the
+audio thread's baseline). ``busy`` adds a 50 ms main-thread task every 200 ms. (Until commit 7f56766 a
+``"main"`` path ran the former main-thread Live for comparison; it went with that code.)
+``OFFLINE_WORKLET_JS`` renders a clip through the worklet in an OfflineAudioContext."""
 
 from __future__ import annotations
 
@@ -41,11 +40,11 @@ registerProcessor("sk-recorder", class extends AudioWorkletProcessor {
 """
 
 LIVE_RUN_JS = """
-async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
+async ({mode, busy, seconds, files, options, recorderSource}) => {
   const bytes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64ToBytes(v)]));
   const meta = JSON.parse(new TextDecoder().decode(bytes["metadata.json"]));
   const MIC = { audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } };
-  let ctx, source, instrumentOut, figures = {}, peer = null, live = null, track = null;
+  let ctx, source, instrumentOut, figures = {}, live = null, track = null;
   if (mode === "worklet") {
     ctx = new AudioContext({ sampleRate: 16000, latencyHint: "interactive" });
     const stream = await navigator.mediaDevices.getUserMedia(MIC);
@@ -65,30 +64,7 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
     instrumentOut.gain.value = 0;
     source.connect(instrumentOut);
   } else {
-    // The main-thread path exactly as the widget ran it: sing/audio_io.js + the TF.js stream.
-    const engine = await sk.createEngine({ backend: backend || "auto" });
-    const inst = await engine.loadInstrument(bytes);
-    const st = inst.createStream(options);
-    for (let i = 0; i < 10; i++) st.process(new Float32Array(512)); // warm-up, as the widget does
-    peer = { processMs: [], skipped: 0, stats: {}, backend: engine.backend };
-    const io = new skIO.AudioIO({
-      onBlock: (samples, endFrame, ctxLen) => {
-        const c = io.ctx;
-        if (c.currentTime - endFrame / c.sampleRate > 0.35) { peer.skipped++; return; }
-        const t0 = performance.now();
-        const out = st.process(samples);
-        io.playLive(out, endFrame - ctxLen - Math.round((st.latencySamples * c.sampleRate) / 16000));
-        peer.processMs.push(performance.now() - t0);
-      },
-      onStats: (s) => { peer.stats = s; },
-    });
-    await io.ensureContext();
-    await io.openMic();
-    ctx = io.ctx;
-    track = io.stream.getAudioTracks()[0];
-    source = io.source;
-    instrumentOut = io.node;
-    peer.io = io;
+    throw new Error(`unknown live path ${mode}`);
   }
   // The recorder: microphone on channel 0, instrument on channel 1, in the same graph.
   await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([recorderSource], { type: "text/javascript" })));
@@ -107,7 +83,6 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
   rec.connect(ctx.destination);
   await ctx.resume();
   if (live) await live.start();
-  else if (peer) { peer.io.setLive(true); peer.io.setCapture(true); }
   let busyTimer = null, busyMs = 0;
   if (busy) {
     busyTimer = setInterval(() => {
@@ -142,12 +117,6 @@ async ({mode, busy, seconds, files, options, recorderSource, backend}) => {
     await new Promise((r) => setTimeout(r, 300)); // the last stats message
     result.figures = figures;
     live.dispose();
-  } else if (peer) {
-    const ms = peer.processMs.slice().sort((a, b) => a - b);
-    result.peer = { ...peer.stats, skipped: peer.skipped, backend: peer.backend, blocks: ms.length,
-      processMsMedian: ms[ms.length >> 1], processMsMax: ms[ms.length - 1],
-      processMsTotal: ms.reduce((a, b) => a + b, 0) };
-    peer.io.setLive(false);
   }
   if (track) track.stop();
   await ctx.close();

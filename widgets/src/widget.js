@@ -41,5 +41,3 @@ export default {
 // The engine, for pages and tests that drive it without a widget (same bundle, same code).
 export * as engine from "./engine/index.js";
 export * as live from "./live/index.js";
-// The main-thread Live path's audio I/O, for benchmarks/live_latency.py's peer measurement.
-export * as io from "./sing/audio_io.js";

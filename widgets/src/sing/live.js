@@ -5,6 +5,8 @@
 // Reports through the live, live_underruns, live_latency_ms and live_stats traits and the "live"
 // status topic.
 import { createLiveNode } from "../live/live_node.js";
+import { roomIr } from "../dsp/room.js";
+import { SAMPLE_RATE } from "../dsp/conventions.js";
 import { asFrames } from "./features_client.js";
 import { errText } from "./status.js";
 
@@ -36,7 +38,21 @@ export class LiveLoop {
 
   liveOptions() {
     const { autoFit, octaveShift, gainDb } = this.soundOptions();
-    return { autoFit, octaveShift, gainDb }; // Live plays dry: the room is for rendered takes
+    return { autoFit, octaveShift, gainDb };
+  }
+
+  // The room, as rendered takes have it: the same impulse response (dsp/room.js) on a wet path
+  // beside the dry one, in the audio graph (a ConvolverNode). Only at 16 kHz, the rate of the IR.
+  wetPath(ctx, node) {
+    if (ctx.sampleRate !== SAMPLE_RATE) return null;
+    const ir = roomIr();
+    const buffer = ctx.createBuffer(1, ir.length, SAMPLE_RATE);
+    buffer.copyToChannel(Float32Array.from(ir), 0);
+    const conv = new ConvolverNode(ctx, { buffer, disableNormalization: true });
+    const wet = ctx.createGain();
+    wet.gain.value = this.soundOptions().room ? 1 : 0;
+    node.connect(conv).connect(wet).connect(ctx.destination);
+    return { conv, wet };
   }
 
   /** A live node for the current instrument in the current context, listening to the microphone. */
@@ -56,6 +72,7 @@ export class LiveLoop {
         return;
       }
       node.node.connect(ctx.destination);
+      node.room = this.wetPath(ctx, node.node);
       this.node = node;
       this.nodeFor = inst;
     }
@@ -87,6 +104,7 @@ export class LiveLoop {
         /* the microphone closed already */
       }
       node.dispose();
+      if (node.room) node.room.wet.disconnect();
     }, FADE_OUT_MS);
   }
 
@@ -183,7 +201,9 @@ export class LiveLoop {
 
   /** New sound settings: the running instrument retunes in place (its features and phase go on). */
   retune() {
-    if (this.node) this.node.setOptions(this.liveOptions());
+    if (!this.node) return;
+    this.node.setOptions(this.liveOptions());
+    if (this.node.room) this.node.room.wet.gain.value = this.soundOptions().room ? 1 : 0;
   }
 
   /** The instrument is about to be replaced or removed: stop playing it. */
