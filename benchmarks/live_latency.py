@@ -11,7 +11,9 @@ AudioContext (sounds_kit.browser.live_page), so their offset is the delay inside
 and the recorder: the baseline the CPU figures are compared with). The former main-thread path (blocks
 to the page, TF.js decoder, blocks back through a ring buffer) was measured as the peer ``main`` by this
 script up to commit 7f56766 (BENCHMARKS.md has that run); it no longer exists. Loads: ``idle`` (whatever
-the machine is doing) and ``busy`` (a 50 ms task on the page's main thread every 200 ms).
+the machine is doing), ``busy`` (a 50 ms task on the page's main thread every 200 ms) and ``stall``
+(the page's renderer process frozen by SIGSTOP for 150 ms at 10, 25 and 40 s: the audio thread
+misses for sure; the figures show the misses counted and the delay unchanged afterwards).
 
 Figures (one ``key=value`` line each):
   latency_ms          the delay the live chain adds: the recorded instrument against a zero-latency
@@ -25,7 +27,8 @@ Figures (one ``key=value`` line each):
                       or by the device's; headless chromium's fake output device runs on a timer)
   output_gaps         dropouts of the instrument inside sung notes, found in the recording
   input_dropouts      runs of missing microphone samples inside notes (the browser's capture)
-  base/output/input_latency_ms   what the browser reports for the device side (not in the graph)
+  base/output/input_latency_ms   what the browser reports for the device side (not in the graph):
+                      AudioContext.baseLatency/outputLatency, the microphone track's stats.latency
   audio_thread_cpu, main_thread_cpu   /proc CPU time of chromium's audio worklet thread and the page's
                       main thread, per second of wall time (share of one core); Live's own cost is
                       the difference to the ``off`` run
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -140,6 +144,39 @@ class CpuSampler(threading.Thread):
         return out
 
 
+def audio_renderer(profile: Path) -> int | None:
+    """The renderer process running the audio worklet thread."""
+    root = browser_pid(profile)
+    for pid in _descendants(root) if root else []:
+        try:
+            names = [Path(f"/proc/{pid}/task/{t}/comm").read_text() for t in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            continue
+        if any(n.startswith(("Realtime AudioW", "AudioWorklet")) for n in names):
+            return pid
+    return None
+
+
+class Staller(threading.Thread):
+    """Freezes the page's renderer (SIGSTOP) for `ms` at the given seconds into the run."""
+
+    def __init__(self, profile: Path, at_s: tuple[float, ...] = (10.0, 25.0, 40.0), ms: float = 150.0):
+        super().__init__(daemon=True)
+        self.profile, self.at_s, self.ms, self.done = profile, at_s, ms, []
+
+    def run(self) -> None:
+        t0 = time.monotonic()
+        for at in self.at_s:
+            time.sleep(max(0.0, at - (time.monotonic() - t0)))
+            pid = audio_renderer(self.profile)
+            if pid is None:
+                continue
+            os.kill(pid, signal.SIGSTOP)
+            time.sleep(self.ms / 1000)
+            os.kill(pid, signal.SIGCONT)
+            self.done.append(round(time.monotonic() - t0, 1))
+
+
 def reference_render(model_dir: Path, voice: np.ndarray) -> np.ndarray:
     """The instrument offline in Python, dry, no auto-fit: output sample n answers input sample n."""
     from sounds_kit.dsp.features import compute_features
@@ -200,7 +237,7 @@ def report(path: str, load: str, run: dict, res: dict, cpu: dict, wall: float) -
         print(f"  output_gaps={res['output_gaps']}  input_dropouts={res['input_dropouts']}")
         print(f"  widget_delay_ms={f.get('measuredDelayMs')}  algorithm_ms={f.get('algorithmMs')}")
     print(f"  base_latency_ms={run['baseLatencyMs']:.1f}  output_latency_ms={run['outputLatencyMs']:.1f}"
-          f"  input_latency_ms={run['inputLatencyMs']}")  # fmt: skip
+          f"  input_latency_ms={run['inputLatencyMs']} (average; at the end {run['inputLatencyNowMs']})")  # fmt: skip
     print(f"{threads}  output_rms={res['output_rms']:.4f}  load_avg={os.getloadavg()[0]:.1f}")
     sys.stdout.flush()
 
@@ -210,7 +247,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--model", type=Path, default=REPO / "models" / "bansuri")
     ap.add_argument("--paths", default="off,worklet")
-    ap.add_argument("--loads", default="idle,busy")
+    ap.add_argument("--loads", default="idle,busy,stall")
     ap.add_argument("--save", type=Path, default=None, help="write each recording (voice, instrument) as a wav here")
     args = ap.parse_args()
     files = instrument_payload(browser_files(args.model))
@@ -231,6 +268,8 @@ def main() -> None:
                            "options": opts, "recorderSource": RECORDER_SOURCE}  # fmt: skip
                     sampler, t0 = CpuSampler(profile), time.monotonic()
                     sampler.start()
+                    if load == "stall":
+                        Staller(profile, tuple(t for t in (10.0, 25.0, 40.0) if t < args.seconds - 3)).start()
                     run = page.evaluate(LIVE_RUN_JS, arg, timeout_ms=int(1000 * (args.seconds + 240)))
                     cpu = sampler.totals()
                     report(path, load, run, analyse(run, args.model, args.save), cpu, time.monotonic() - t0)

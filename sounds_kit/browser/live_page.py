@@ -111,6 +111,7 @@ async ({mode, busy, seconds, files, options, recorderSource}) => {
     mode, busy, wallS, busyMs, sampleRate: ctx.sampleRate,
     baseLatencyMs: 1000 * (ctx.baseLatency || 0), outputLatencyMs: 1000 * (ctx.outputLatency || 0),
     inputLatencyMs: track && track.stats ? 1000 * track.stats.averageLatency : null,
+    inputLatencyNowMs: track && track.stats ? 1000 * track.stats.latency : null,
     input: b64(inAudio), output: b64(outAudio),
   };
   if (live) {
