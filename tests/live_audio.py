@@ -78,14 +78,18 @@ def windowed_system_delays_ms(
 
 
 def notes(inp: np.ndarray, sr: int = SR, on_db: float = -40.0, min_rest_ms: int = 100) -> list[tuple[int, int]]:
-    """(onset, offset) in ms of the voice's notes: above on_db after at least min_rest_ms below on_db - 15."""
+    """(onset, offset) in ms of the voice's notes: a note starts above on_db after at least
+    min_rest_ms at or below it, and ends when the level falls under on_db - 15."""
     env = envelope_db(inp, sr, smooth_ms=4)
     out, quiet, start = [], min_rest_ms, None
     for t, v in enumerate(env):
         if start is None:
-            if v > on_db and quiet >= min_rest_ms:
-                start = t
-            quiet = quiet + 1 if v < on_db - 15 else 0
+            if v > on_db:
+                if quiet >= min_rest_ms:
+                    start = t
+                quiet = 0
+            else:
+                quiet += 1
         elif v < on_db - 15:
             out.append((start, t))
             start, quiet = None, 1
