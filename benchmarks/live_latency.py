@@ -235,7 +235,8 @@ def report(path: str, load: str, run: dict, res: dict, cpu: dict, wall: float) -
               f" slowest {f.get('maxQuantumMs')} ms)  late={f.get('late')} (graph pulled 20+ ms late;"
               f" max {f.get('maxLateMs')} ms)")  # fmt: skip
         print(f"  output_gaps={res['output_gaps']}  input_dropouts={res['input_dropouts']}")
-        print(f"  widget_delay_ms={f.get('measuredDelayMs')}  algorithm_ms={f.get('algorithmMs')}")
+        print(f"  widget_delay_ms={f.get('measuredDelayMs')}  algorithm_ms={f.get('algorithmMs')}"
+              f"  instrument_setup_ms={f.get('compileMs')} (in the audio thread, before playing)")  # fmt: skip
     print(f"  base_latency_ms={run['baseLatencyMs']:.1f}  output_latency_ms={run['outputLatencyMs']:.1f}"
           f"  input_latency_ms={run['inputLatencyMs']} (average; at the end {run['inputLatencyNowMs']})")  # fmt: skip
     print(f"{threads}  output_rms={res['output_rms']:.4f}  load_avg={os.getloadavg()[0]:.1f}")

@@ -116,7 +116,7 @@ async ({mode, busy, seconds, files, options, recorderSource}) => {
   };
   if (live) {
     await new Promise((r) => setTimeout(r, 300)); // the last stats message
-    result.figures = figures;
+    result.figures = { ...figures, compileMs: live.compileMs };
     live.dispose();
   }
   if (track) track.stop();
