@@ -51,10 +51,10 @@ export function fillUnvoiced(f0Hz, confidence, threshold = VOICED_CONFIDENCE, de
  * Per-harmonic amplitudes [T*K]: amplitude * distribution with harmonics at or above Nyquist removed
  * and the rest renormalised to sum 1 (an all-zero frame stays zero).
  */
-export function harmonicAmplitudes(f0Hz, amplitude, distribution, nHarmonics) {
+export function harmonicAmplitudes(f0Hz, amplitude, distribution, nHarmonics, out = null) {
   const T = f0Hz.length;
   const K = nHarmonics;
-  const out = new Float64Array(T * K);
+  out = out || new Float64Array(T * K); // the live path passes its own buffer: no allocation per frame
   for (let t = 0; t < T; t++) {
     let total = 0;
     const base = t * K;

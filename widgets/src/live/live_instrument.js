@@ -43,6 +43,10 @@ export class LiveInstrument {
     this.f0One = new Float64Array(1);
     this.ampOne = new Float64Array(1);
     this.hop = new Float64Array(HOP);
+    // The synth keeps the previous frame's arrays while it renders towards the next one: two sets,
+    // used in turn, so no frame allocates (off-heap typed arrays would load the worklet's GC).
+    this.ampBufs = [new Float64Array(this.K), new Float64Array(this.K)];
+    this.magBufs = [new Float64Array(this.B), new Float64Array(this.B)];
     // Synthesized samples wait here until they are latencySamples old (at most a few hops).
     this.fifo = new Float32Array(8192);
     this.reset();
@@ -71,9 +75,13 @@ export class LiveInstrument {
     const [amp, dist, noise] = this.decoder.step(f0Scaled(f0), loudnessScaled(loud));
     this.f0One[0] = f0;
     this.ampOne[0] = amp[0] * gate;
-    const amps = harmonicAmplitudes(this.f0One, this.ampOne, dist, this.K);
-    // The synth keeps the previous frame's arrays: hand it a copy of the decoder's reused buffer.
-    const mags = this.B ? Float64Array.from(noise, (m) => m * gate) : null;
+    const turn = this.frames & 1;
+    const amps = harmonicAmplitudes(this.f0One, this.ampOne, dist, this.K, this.ampBufs[turn]);
+    let mags = null;
+    if (this.B) {
+      mags = this.magBufs[turn];
+      for (let j = 0; j < this.B; j++) mags[j] = noise[j] * gate;
+    }
     const n = this.synth.pushFrame(f0, amps, mags, this.hop, 0);
     const size = this.fifo.length;
     for (let i = 0; i < n; i++) this.fifo[(this.synthesized + i) % size] = this.hop[i] * this.gain;
