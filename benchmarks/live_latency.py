@@ -25,6 +25,8 @@ Figures (one ``key=value`` line each):
   underruns           render quanta that took longer to compute than they last (the worklet's misses)
   late                worklet: times the graph was pulled 20+ ms behind the wall clock (by this thread
                       or by the device's; headless chromium's fake output device runs on a timer)
+  recorder_stalls     the same test on the recorder worklet, whose quanta take microseconds: what the
+                      platform alone does to the audio thread (the peer for underruns)
   output_gaps         dropouts of the instrument inside sung notes, found in the recording
   input_dropouts      runs of missing microphone samples inside notes (the browser's capture)
   base/output/input_latency_ms   what the browser reports for the device side (not in the graph):
@@ -220,6 +222,8 @@ def analyse(run: dict, model_dir: Path, save: Path | None = None) -> dict:
 def report(path: str, load: str, run: dict, res: dict, cpu: dict, wall: float) -> None:
     print(f"path={path} load={load} recorded_s={res['recorded_s']:.1f} notes={res['notes']}")
     threads = f"  audio_thread_cpu={cpu['audio'] / wall:.4f}  main_thread_cpu={cpu['main'] / wall:.4f}"
+    print(f"  recorder_stalls={run['recorderStalls']} (the recorder's own trivial quanta measured slower than"
+          f" real time: the platform holding the audio thread; slowest {run['recorderMaxMs']} ms)")  # fmt: skip
     if path == "off":
         print(f"  input_dropouts={res['input_dropouts']}")
         print(f"{threads}  load_avg={os.getloadavg()[0]:.1f}")

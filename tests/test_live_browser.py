@@ -161,7 +161,7 @@ def test_the_worklet_plays_the_live_instrument_exactly(page):
     got = page.evaluate(OFFLINE_WORKLET_JS, {"files": files, "audio": b64, "options": {"autoFit": False}})
     worklet, main_thread = np.asarray(got["worklet"], np.float32), np.asarray(got["mainThread"], np.float32)
     assert np.max(np.abs(worklet)) > 0.01, "the worklet played silence"
-    assert np.array_equal(worklet, main_thread)
+    assert np.array_equal(worklet, main_thread)  # the audio thread plays exactly what this JS computes
     assert got["latencyMs"] == pytest.approx(28.25)
     # The worklet's own delay meter reads the contour delay: the sample delay plus the attack.
     assert got["measured"] is not None and 28.0 <= got["measured"]["delayMs"] <= 40.0, got["measured"]
@@ -173,3 +173,36 @@ def test_the_worklet_plays_the_live_instrument_exactly(page):
     # Sample-exact where both see the same controls (the stream cannot fill a rest from the future).
     voiced = slice(8000, 36000)
     assert snr_db(ref[voiced], live[voiced]) > 30.0, snr_db(ref[voiced], live[voiced])
+
+
+def test_the_worklet_resamples_a_context_that_is_not_at_16k(page):
+    """Where the context runs at 48 kHz (Firefox will not connect a microphone to a 16 kHz one), the
+    worklet resamples in and out: the same instrument, the same pitch, later by what it reports."""
+    import live_audio as la
+    from scipy.signal import resample_poly
+
+    from sounds_kit.browser.live_page import OFFLINE_WORKLET_JS
+    from sounds_kit.dsp.features import compute_features
+
+    audio = sung_like()
+    files = payload(REPO / "models" / "bansuri")
+    opts = {"autoFit": False}
+    at16 = page.evaluate(OFFLINE_WORKLET_JS, {"files": files, "audio": base64.b64encode(audio.tobytes()).decode(),
+                                              "options": opts, "rate": 16000})  # fmt: skip
+    up = resample_poly(audio, 3, 1).astype(np.float32)
+    at48 = page.evaluate(OFFLINE_WORKLET_JS, {"files": files, "audio": base64.b64encode(up.tobytes()).decode(),
+                                              "options": opts, "rate": 48000})  # fmt: skip
+    a = np.asarray(at16["worklet"], np.float32)
+    b = resample_poly(np.asarray(at48["worklet"], np.float64), 1, 3).astype(np.float32)[: len(a)]
+    assert np.all(np.isfinite(b)) and np.max(np.abs(b)) > 0.01
+    extra = at48["latencyMs"] - at16["latencyMs"]
+    assert 0 < extra < 15, extra  # the resampling filters and a 128-sample cushion
+    lag, corr = la.contour_delay_ms(a, b, max_ms=60)
+    assert corr > 0.95 and abs(lag - extra) < 2.0, (lag, corr, extra)
+    fa, fb = compute_features(a), compute_features(b)
+    shift = int(round(extra / 4))  # 4 ms frames
+    f0a, f0b = fa["f0_hz"][: len(fa["f0_hz"]) - shift], fb["f0_hz"][shift:]
+    voiced = (fa["f0_confidence"][: len(f0a)] > 0.8) & (fb["f0_confidence"][shift:] > 0.8)
+    assert voiced.sum() > 300
+    cents = 1200 * np.abs(np.log2(f0b[voiced] / f0a[voiced]))
+    assert np.median(cents) < 5, np.median(cents)

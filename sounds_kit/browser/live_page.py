@@ -18,12 +18,17 @@ registerProcessor("sk-recorder", class extends AudioWorkletProcessor {
   constructor() {
     super();
     this.size = 4096; this.a = new Float32Array(this.size); this.b = new Float32Array(this.size); this.fill = 0;
+    // Its own quanta take microseconds: one measured longer than it lasts means the audio thread was
+    // held up from outside (the platform's share of any misses, in the same thread as Live).
+    this.stalls = 0; this.maxMs = 0; this.quanta = 0;
     this.port.onmessage = () => {
-      this.port.postMessage({ a: this.a.slice(0, this.fill), b: this.b.slice(0, this.fill), last: true });
+      this.port.postMessage({ a: this.a.slice(0, this.fill), b: this.b.slice(0, this.fill), last: true,
+                              stalls: this.stalls, maxMs: this.maxMs });
       this.fill = 0;
     };
   }
   process(inputs) {
+    const t0 = Date.now();
     const x = inputs[0];
     if (!x || !x.length) return true;
     const y = x[1] || x[0];
@@ -33,6 +38,11 @@ registerProcessor("sk-recorder", class extends AudioWorkletProcessor {
         this.port.postMessage({ a: this.a, b: this.b }, [this.a.buffer, this.b.buffer]);
         this.a = new Float32Array(this.size); this.b = new Float32Array(this.size); this.fill = 0;
       }
+    }
+    const took = Date.now() - t0;
+    if (++this.quanta > 125) {
+      this.maxMs = Math.max(this.maxMs, took);
+      if (took > (1000 * x[0].length) / sampleRate) this.stalls++;
     }
     return true;
   }
@@ -113,6 +123,7 @@ async ({mode, busy, seconds, files, options, recorderSource}) => {
     inputLatencyMs: track && track.stats ? 1000 * track.stats.averageLatency : null,
     inputLatencyNowMs: track && track.stats ? 1000 * track.stats.latency : null,
     input: b64(inAudio), output: b64(outAudio),
+    recorderStalls: chunks[chunks.length - 1].stalls, recorderMaxMs: chunks[chunks.length - 1].maxMs,
   };
   if (live) {
     await new Promise((r) => setTimeout(r, 300)); // the last stats message
@@ -128,12 +139,13 @@ async ({mode, busy, seconds, files, options, recorderSource}) => {
 # A clip through the live worklet in an OfflineAudioContext (no clock, no microphone: exact), and the
 # same clip through the same JS on the page's main thread, for comparison.
 OFFLINE_WORKLET_JS = """
-async ({files, audio, options}) => {
+async ({files, audio, options, rate}) => {
+  const sr = rate || 16000;
   const bytes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64ToBytes(v)]));
   const meta = JSON.parse(new TextDecoder().decode(bytes["metadata.json"]));
   const input = b64ToFloat32(audio);
-  const ctx = new OfflineAudioContext(1, input.length, 16000);
-  const buf = ctx.createBuffer(1, input.length, 16000);
+  const ctx = new OfflineAudioContext(1, input.length, sr);
+  const buf = ctx.createBuffer(1, input.length, sr);
   buf.copyToChannel(input, 0);
   const src = ctx.createBufferSource();
   src.buffer = buf;
@@ -143,11 +155,16 @@ async ({files, audio, options}) => {
   await live.start();
   src.start();
   const out = (await ctx.startRendering()).getChannelData(0);
-  const ref = new skLive.LiveInstrument(meta, skLive.readGraphModel(bytes), options);
-  const mainThread = new Float32Array(input.length);
-  for (let i = 0; i < input.length; i += 128) ref.process(input.subarray(i, i + 128), mainThread.subarray(i, i + 128));
+  let mainThread = null;
+  if (sr === 16000) {
+    const ref = new skLive.LiveInstrument(meta, skLive.readGraphModel(bytes), options);
+    mainThread = new Float32Array(input.length);
+    for (let i = 0; i < input.length; i += 128) {
+      ref.process(input.subarray(i, i + 128), mainThread.subarray(i, i + 128));
+    }
+  }
   await new Promise((r) => setTimeout(r, 200)); // let the last messages arrive
-  return { worklet: Array.from(out), mainThread: Array.from(mainThread), latencyMs: live.latencyMs,
+  return { worklet: Array.from(out), mainThread: mainThread && Array.from(mainThread), latencyMs: live.latencyMs,
            figures: live.figures, measured: live.meter.measure() };
 }
 """
