@@ -196,7 +196,7 @@ def test_the_worklet_resamples_a_context_that_is_not_at_16k(page):
     b = resample_poly(np.asarray(at48["worklet"], np.float64), 1, 3).astype(np.float32)[: len(a)]
     assert np.all(np.isfinite(b)) and np.max(np.abs(b)) > 0.01
     extra = at48["latencyMs"] - at16["latencyMs"]
-    assert 0 < extra < 15, extra  # the resampling filters and a 128-sample cushion
+    assert 0 < extra < 6, extra  # the resampling filters and a 128-sample cushion at 48 kHz
     lag, corr = la.contour_delay_ms(a, b, max_ms=60)
     assert corr > 0.95 and abs(lag - extra) < 2.0, (lag, corr, extra)
     fa, fb = compute_features(a), compute_features(b)

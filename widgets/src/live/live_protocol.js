@@ -23,5 +23,5 @@ export const LIVE_TUNING = {
   lateMs: 20,
   lagWindowQuanta: 250,
   settleQuanta: 125, // the first second after a start (JIT, the noise table) is not counted
-  resampleCushion: 128, // output samples kept in hand when the context cannot run at 16 kHz
+  resampleCushion: 128, // output samples (context rate) kept in hand when the context cannot run at 16 kHz
 };

@@ -53,8 +53,10 @@ class LiveProcessor extends AudioWorkletProcessor {
         const t0 = Date.now();
         this.live = new LiveInstrument(m.meta, m.graph, m.options || {});
         this.live.onFrame = (f0, conf, loud) => this.traceFrame(f0, conf, loud);
-        const extra = this.rateIn ? this.rateIn.latency + this.rateOut.latency + T.resampleCushion : 0;
-        const latencyMs = this.live.latencyMs + (1000 * extra) / RATE;
+        // Resampling adds each filter's look-ahead (rateIn's in 16 kHz samples, rateOut's in the
+        // context's) and the output cushion (context samples).
+        const extraMs = this.rateIn ? (1000 * this.rateIn.latency) / RATE + (1000 * (this.rateOut.latency + T.resampleCushion)) / sampleRate : 0;
+        const latencyMs = this.live.latencyMs + extraMs;
         this.port.postMessage({ type: "ready", latencyMs, name: m.meta.name, compileMs: Date.now() - t0 });
       } else if (m.type === "options" && this.live) {
         this.live.setOptions(m.options);
