@@ -7,9 +7,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.sounds-kit-installed
 BUNDLE := sounds_kit/static/widget.js
 
-.PHONY: sing test setup system-deps widget lint test-js test-py clean
+.PHONY: sing test setup system-deps widget lint test-js test-py dist clean
 
-# The main job: JupyterLab on the sing notebook with the shipped instruments.
+# The main job: JupyterLab on (a working copy in work/notebooks of) the sing notebook.
 sing: setup
 	$(VENV)/bin/sounds-kit sing $(SING_ARGS)
 
@@ -28,7 +28,7 @@ $(BUNDLE): $(STAMP) $(shell find widgets/src -name '*.js' -o -name '*.json' 2>/d
 $(STAMP): pyproject.toml widgets/package.json widgets/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[train,jupyter,dev]"
 	touch $(STAMP)
 
 system-deps:
@@ -42,6 +42,10 @@ test-js: setup
 
 test-py: setup
 	$(PY) -m pytest -ra
+
+# The wheel and sdist that pip installs (the sdist carries the built bundle: no Node needed to install it).
+dist: setup
+	$(PY) -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) widgets/node_modules sounds_kit/static build dist

@@ -1,10 +1,19 @@
-"""Sweep throughput on this machine: the same trials with 1 worker (all cores) vs N workers (a core each).
+"""Sweep speed on this machine.
 
-    .venv/bin/python benchmarks/sweep_speed.py [--trials 2] [--steps 20] [--workers 1 2] [--engine local]
+Throughput (default): the same trials with 1 worker (all cores) vs N workers (a core each), on
+synthetic harmonic clips (kit features), so it needs no prepared dataset:
 
-Trains on synthetic harmonic clips (kit features), so it needs no prepared dataset. Prints the wall
-time of each sweep and, per trial, where the time went (training, export, evaluation). Other jobs
-on the machine change the numbers: compare runs taken back to back, and look at `uptime`.
+    .venv/bin/python benchmarks/sweep_speed.py [--trials 2] [--steps 20] [--workers 1 2] [--engine local|dask]
+
+Pruned search (``--search DATASET_DIR``): first the reference (today's shipped model, cnn w32-d4, trained
+on the whole budget with the default recipe, one trial, no pruning), then an Optuna search with
+successive halving over the default space on the same data and budget; prints the wall time, trials
+completed / pruned, and the chosen model's download and quality beside the reference's:
+
+    .venv/bin/python benchmarks/sweep_speed.py --search work/datasets/bansuri --trials 100 --steps 1000 \
+        --workers 2 [--engine dask] [--out work/sweep-bench]
+
+Other jobs on the machine change the numbers: compare runs taken back to back, and look at `uptime`.
 """
 
 from __future__ import annotations
@@ -56,6 +65,41 @@ def write_dataset(root: Path, n_train: int, n_eval: int) -> None:
         np.savez(root / f"{split}.npz", **{k: np.stack([c[k] for c in clips]) for k in clips[0]})
 
 
+REFERENCE = {"cnn": {"width": [32], "depth": [4], "kernel": [3], "n_harmonics": [48], "n_noise_bands": [32]}}
+
+
+def search(args: argparse.Namespace) -> None:
+    """The reference trial, then the pruned search, on one prepared dataset; one JSON summary at the end."""
+    import json
+
+    from sounds_kit.sweep.search import SweepConfig, sweep
+
+    out_dir = Path(args.out or tempfile.mkdtemp(prefix="sweep_bench_"))
+    common = dict(steps_per_trial=args.steps, workers=args.workers[0], engine=args.engine, eval_clips=32,
+                  seed=args.seed)  # fmt: skip
+    t0 = time.perf_counter()
+    ref = sweep(args.search, out_dir / "reference",
+                SweepConfig(trials=1, space=REFERENCE, prune=False, seeds=1, **common), progress=False)  # fmt: skip
+    ref_wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = sweep(args.search, out_dir / "search", SweepConfig(trials=args.trials, space="default", **common))
+    wall = time.perf_counter() - t0
+    r, c = ref["chosen"], out["chosen"]
+    summary = {
+        "load_average_after": os.getloadavg(),
+        "reference": {"id": r["id"], "download_kb": r["download_bytes"] / 1024, "quality": r["quality"],
+                      "wall_s": ref_wall},  # fmt: skip
+        "search": {**out["search"], "wall_s": wall, "wall_min": wall / 60},
+        "chosen": {"id": c["id"], "download_kb": c["download_bytes"] / 1024, "quality": c["quality"],
+                   "seeds": c.get("seeds", 1), "quality_seeds": c.get("quality_seeds"), "recipe": c.get("recipe")},
+        "best": out["best"],
+        "no_larger": c["download_bytes"] <= r["download_bytes"],
+        "no_worse": c["quality"] <= r["quality"],
+        "sweep_dir": str(out_dir / "search"),
+    }  # fmt: skip
+    print(json.dumps(summary, indent=1))
+
+
 def main() -> None:
     from sounds_kit.sweep.search import SweepConfig, sweep
 
@@ -63,10 +107,16 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--engine", choices=("local", "beam"), default="local")
+    parser.add_argument("--engine", choices=("local", "dask"), default="local")
     parser.add_argument("--train-clips", type=int, default=16, help="4 s synthetic clips")
+    parser.add_argument("--search", metavar="DATASET_DIR", help="run the pruned search on this prepared dataset")
+    parser.add_argument("--out", help="with --search: keep the sweep folders here (default: a temp folder)")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     print(f"cores: {len(os.sched_getaffinity(0))}, load average: {os.getloadavg()}")
+    if args.search:
+        search(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_dataset(root, args.train_clips, 4)
@@ -74,6 +124,7 @@ def main() -> None:
             config = SweepConfig(
                 trials=args.trials, steps_per_trial=args.steps, space=SPACE, workers=workers, engine=args.engine,
                 eval_clips=4, loader="sweep_speed:load_split", train={"batch_size": 8, "n_audio_examples": 0},
+                prune=False, seeds=1,
             )  # fmt: skip
             t0 = time.perf_counter()
             out = sweep(root, root / f"sweep-{workers}", config, progress=False)

@@ -28,6 +28,9 @@ from sounds_kit.browser.chromium import (  # noqa: F401 - the tests' one place t
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("SOUNDS_KIT_ARTIFACTS", REPO / "artifacts"))
+JUPYTER_PYTHON_ENV = "SOUNDS_KIT_JUPYTER_PYTHON"
+"""Names the Python whose Jupyter (and kernel) the browser tests drive; default: this one. test_packaging sets
+it to a venv with the installed wheel, so the same tests run against the package a person installs."""
 
 
 @dataclass
@@ -76,7 +79,7 @@ def start_jupyter(root: Path, app: str = "lab", extra_args: list[str] | None = N
     )
     log = root / f"jupyter-{app}.log"
     args = [
-        sys.executable, "-m", "jupyter", app, "--no-browser",
+        os.environ.get(JUPYTER_PYTHON_ENV) or sys.executable, "-m", "jupyter", app, "--no-browser",
         f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",

@@ -57,13 +57,15 @@ def test_widget_bundle_is_built_and_shipped():
     assert "sounds-kit" in bundle.read_text()
 
 
-def test_sing_command_starts_jupyterlab_and_prints_url():
+def test_sing_command_starts_jupyterlab_and_prints_url(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "sounds_kit.cli", "sing", "--check", "--port", "18888"],
+        [sys.executable, "-m", "sounds_kit.cli", "sing", "--check", "--port", "18888", "--dir", str(tmp_path)],
         capture_output=True, text=True, cwd=REPO, timeout=180,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert "JupyterLab is up at http://127.0.0.1:" in out.stdout
+    assert "/lab/tree/05_sing.ipynb?token=" in out.stdout  # the sing notebook itself, not the launcher
+    assert (tmp_path / "05_sing.ipynb").is_file()  # a working copy, not the committed notebook
 
 
 def test_beam_pipeline_options_pass_through_prepare_and_sweep():

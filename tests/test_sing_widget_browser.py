@@ -18,6 +18,7 @@ from jupyter_browser import (
     INSECURE_HOST,
     INSECURE_HOST_ARGS,
     JUPYTER_INSECURE_HOST_ARGS,
+    JUPYTER_PYTHON_ENV,
     REPO,
     kernel_probe,
     open_browser_denying_microphone,
@@ -141,6 +142,9 @@ def singing(server, tmp_path_factory):
     code = "from sounds_kit import SingWidget\nw = SingWidget(instrument='bansuri', sa='C#3', raga='bhupali')\nw"
     s = Session(server, browser, "sing", code)
     s.source = wav
+    if os.environ.get(JUPYTER_PYTHON_ENV):  # run against an installed package (test_packaging): prove it
+        kit = Path(s.kernel.eval("__import__('sounds_kit').__file__"))
+        assert REPO not in kit.parents, f"the kernel imported the checkout's sounds_kit ({kit})"
     yield s
     s.close()
 

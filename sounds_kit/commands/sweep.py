@@ -1,61 +1,54 @@
 """``sounds-kit sweep DATASET_DIR -o SWEEP_DIR``: find the smallest model that still sounds right.
 
-Trains trials over decoder type, width, depth, harmonics and noise bands for the same budget,
-scores each exported (float16) model on the eval split and measures its browser download, then
-writes results.csv, pareto.png and chosen.json. Rerun the same command to resume. docs/sweep.md.
+Searches decoder type, width, depth, kernel, harmonics, noise bands and training recipe with Optuna,
+stops weak trials early (successive halving over training steps), scores each surviving exported
+(float16) model on the eval split, retrains the finalists with more seeds, measures browser downloads,
+then writes results.csv, search.csv, pareto.png and chosen.json. Rerun the same command to resume
+(also after kill -9). docs/sweep.md.
 """
 
 from __future__ import annotations
 
 import argparse
 
-DEFAULT_MINUTES = 10.0
+DEFAULT_STEPS = 1000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset_dir", help="a folder written by `sounds-kit prepare` (train + eval splits)")
     parser.add_argument("-o", "--output", required=True, help="SWEEP_DIR (rerun the same command to resume)")
-    parser.add_argument("--trials", type=int, default=8, help="how many models to try (default 8)")
+    parser.add_argument("--trials", type=int, default=100,
+                        help="configurations to try, pruned ones included (default 100)")  # fmt: skip
     budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--steps-per-trial", type=int,
+                        help=f"training steps of a trial that is not pruned (default {DEFAULT_STEPS})")  # fmt: skip
     budget.add_argument("--minutes-per-trial", type=float,
-                        help=f"training minutes per trial (default {DEFAULT_MINUTES:g})")  # fmt: skip
-    budget.add_argument("--steps-per-trial", type=int, help="training steps per trial (fairer on busy cores)")
-    parser.add_argument("--space", default="small",
-                        help="search space: small, default, or a JSON file {type: {field: [values]}}")  # fmt: skip
+                        help="equal training minutes per trial instead of steps (turns pruning off)")  # fmt: skip
+    parser.add_argument("--space", default="default",
+                        help="search space: default, small, or a JSON file {type: {field: [values]}, "
+                        "recipe: {field: [values]}}")  # fmt: skip
     parser.add_argument("--tolerance", type=float, default=0.05,
-                        help="chosen = smallest trial within this relative distance of the best quality")  # fmt: skip
-    parser.add_argument("--workers", type=int, default=0, help="trials at once (default: one per core)")
-    parser.add_argument("--engine", choices=("local", "beam"), default="local",
-                        help="local processes (default) or an Apache Beam pipeline")  # fmt: skip
-    parser.add_argument("--runner", help="Beam runner (implies --engine beam), e.g. DirectRunner, FlinkRunner")
-    parser.add_argument("--seed", type=int, default=0, help="trial order and training seed")
+                        help="chosen = smallest configuration within this relative distance of the best")  # fmt: skip
+    parser.add_argument("--no-prune", action="store_true", help="train every trial on the whole budget")
+    parser.add_argument("--min-steps", type=int, help="first rung (default: steps / reduction factor^2)")
+    parser.add_argument("--reduction-factor", type=int, default=3,
+                        help="successive halving: the best 1/N of a rung go on (default 3)")  # fmt: skip
+    parser.add_argument("--seeds", type=int, default=2,
+                        help="seeds for the finalists (within 2 x tolerance of the best; default 2)")  # fmt: skip
+    parser.add_argument("--finalists", type=int, default=3, help="at most this many finalists (default 3)")
+    parser.add_argument("--sampler", choices=("tpe", "random"), default="tpe", help="Optuna sampler (default tpe)")
+    parser.add_argument("--engine", choices=("local", "dask"), default="local",
+                        help="local processes (default) or a dask.distributed cluster")  # fmt: skip
+    parser.add_argument("--dask-address", metavar="tcp://HOST:PORT",
+                        help="with --engine dask: a running scheduler (default: a local cluster)")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=0,
+                        help="trials at once, local or on a local Dask cluster (default: one per core)")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0, help="sampler and training seed")
     parser.add_argument("--eval-clips", type=int, default=32, help="eval-split examples scored per trial")
     parser.add_argument("--batch-size", type=int, help="stage-1 batch (default: train's)")
     parser.add_argument("--pretrain-fraction", type=float, help="share of the budget in stage 1 (default 0.8)")
     parser.add_argument("--max-examples", type=int, help="train on at most this many examples")
-    parser.add_argument("--no-jit", action="store_true", help="turn XLA compilation off")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.epilog = (
-        "Any other --name=value options are Apache Beam pipeline options for --engine beam "
-        "(e.g. --direct_num_workers=2, --flink_master=host:8081)."
-    )
-    from sounds_kit.cli import keep_beam_options
-
-    keep_beam_options(parser)
-
-
-def _beam_args(args: argparse.Namespace) -> list[str]:
-    from sounds_kit.errors import UserFacingError
-
-    given = list(getattr(args, "beam_args", None) or [])
-    # A bare word is only allowed as the value of the option before it ("--flink_master host:8081").
-    stray = [a for i, a in enumerate(given) if not a.startswith("-") and (i == 0 or not given[i - 1].startswith("--")
-                                                                          or "=" in given[i - 1])]  # fmt: skip
-    if stray:
-        raise UserFacingError(f"unexpected argument(s) {' '.join(stray)}: give Beam options as --name=value")
-    if given and not (args.engine == "beam" or args.runner):
-        raise UserFacingError(f"{' '.join(given)}: Beam options need --engine beam (or --runner)")
-    return ([f"--runner={args.runner}"] if args.runner else []) + given
 
 
 def sweep_config(args: argparse.Namespace):
@@ -71,24 +64,27 @@ def sweep_config(args: argparse.Namespace):
         )
         if value is not None
     }
-    if args.no_jit:
-        train["jit"] = False
-    beam_args = _beam_args(args)
-    minutes = args.minutes_per_trial
-    if minutes is None and args.steps_per_trial is None:
-        minutes = DEFAULT_MINUTES
+    steps = args.steps_per_trial
+    if steps is None and args.minutes_per_trial is None:
+        steps = DEFAULT_STEPS
     return SweepConfig(
         trials=args.trials,
-        steps_per_trial=args.steps_per_trial,
-        minutes_per_trial=minutes,
+        steps_per_trial=steps,
+        minutes_per_trial=args.minutes_per_trial,
         space=args.space,
         tolerance=args.tolerance,
         workers=args.workers,
-        engine="beam" if args.runner or args.engine == "beam" else "local",
-        beam_args=beam_args,
+        engine=args.engine,
+        dask_address=args.dask_address,
         seed=args.seed,
         eval_clips=args.eval_clips,
         train=train,
+        prune=not args.no_prune,
+        min_steps=args.min_steps,
+        reduction_factor=args.reduction_factor,
+        seeds=args.seeds,
+        finalists=args.finalists,
+        sampler=args.sampler,
     )
 
 
@@ -98,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
     out = sweep(args.dataset_dir, args.output, sweep_config(args), progress=not args.quiet)
     print(table(out["results"]))
     chosen = out["chosen"]
-    print(f"\nchosen: {chosen['id']} ({chosen['download_bytes'] / 1024:.1f} KB, quality {chosen['quality']:.4f})")
+    s = out["search"]
+    print(f"\nsearch: {s['trials']} trials ({s['completed']} completed, {s['pruned']} pruned, "
+          f"{s['failed']} failed, {s['repeats']} repeated suggestions)")  # fmt: skip
+    print(f"chosen: {chosen['id']} ({chosen['download_bytes'] / 1024:.1f} KB, quality {chosen['quality']:.4f})")
     print(f"rule: {out['rule']}")
-    print(f"written: {args.output}/results.csv, pareto.png, chosen.json")
+    print(f"written: {args.output}/results.csv, search.csv, pareto.png, chosen.json")
     return 0

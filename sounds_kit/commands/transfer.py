@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the voice's octave and loudness (default: fit them to the instrument)")  # fmt: skip
     parser.add_argument("--octaves", type=int, default=0, help="extra octave shift, e.g. -1 or +1")
     parser.add_argument("--gain-db", type=float, default=0.0, help="output gain in dB")
+    parser.add_argument("--dry", action="store_true",
+                        help="no room: the instrument as recorded (default: in a small room)")  # fmt: skip
     parser.add_argument("--max-minutes", type=float, default=30.0, help="refuse longer inputs (default 30)")
 
 
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     voice = load_audio(args.voice, max_seconds=args.max_minutes * 60)
     feats = compute_features(voice)
     controls = inst.controls(feats, auto_fit=not args.no_auto_fit, octaves=args.octaves)
-    out = inst.render_controls(controls, len(voice), gain_db=args.gain_db)
+    out = inst.render_controls(controls, len(voice), gain_db=args.gain_db, room=not args.dry)
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 1.0:
         print(f"note: output peaks at {20 * np.log10(peak):+.1f} dBFS and was clipped; lower --gain-db")

@@ -108,7 +108,8 @@ def analysis_targets(data: dict[str, np.ndarray], config: TrainConfig, cache: Pa
     inputs = np.stack([C.scale_f0(f0), C.scale_loudness(data["loudness_db"])], axis=-1).astype(np.float32)
     out = {"f0_hz": f0, "inputs": inputs, "log_targets": np.stack(targets)}
     if cache is not None:
-        tmp = cache.with_name(cache.name + ".tmp.npz")
+        # A per-process temp name: sweep workers may share one cache file (same harmonics and bands).
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp.npz")
         np.savez(tmp, key=key, **out)
         os.replace(tmp, cache)
     return out
@@ -330,11 +331,17 @@ def train(
     run_dir: str | Path,
     config: TrainConfig,
     progress: bool = True,
+    until_step: int | None = None,
+    analysis_cache: str | Path | None = None,
 ) -> dict:
     """Train (or resume / extend) the run in ``run_dir``; returns a summary dict.
 
     ``examples``: an iterable / tf.data.Dataset of dicts with ``audio`` [N] (or [B, N]) and
     ``f0_hz``, ``f0_confidence``, ``loudness_db`` [T] (or [B, T]), or such a dict of stacked arrays.
+    ``until_step``: pause (checkpointed) at this step; the stage schedule still follows the whole
+    budget, so a run paused and resumed trains exactly as one that was not (a sweep's rungs).
+    ``analysis_cache``: where the stage-1 targets are cached (default ``run_dir/analysis_cache.npz``);
+    runs on the same data with the same harmonics and bands can share one file.
     """
     from tqdm.auto import tqdm
 
@@ -343,7 +350,7 @@ def train(
     config = _resolve_config(run_dir, config)
     data = collect_examples([examples] if isinstance(examples, dict) else examples, config.max_examples)
     t0 = time.perf_counter()
-    targets = analysis_targets(data, config, run_dir / "analysis_cache.npz")
+    targets = analysis_targets(data, config, Path(analysis_cache or run_dir / "analysis_cache.npz"))
     analysis_seconds = time.perf_counter() - t0
 
     model = _Model(config)
@@ -372,7 +379,7 @@ def train(
         manager.save(checkpoint_number=step)
 
     step, elapsed = start_step, elapsed0
-    while not _finished(config, step, elapsed):
+    while not _finished(config, step, elapsed) and (until_step is None or step < until_step):
         stage = _stage_for(config, step, elapsed, int(model.stage.numpy()))
         if stage != int(model.stage.numpy()) or (step == start_step):
             model.stage.assign(stage)

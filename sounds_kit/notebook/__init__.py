@@ -1,6 +1,8 @@
 """Helpers for the workshop notebooks (``notebooks/*.ipynb``), one module per job: where a notebook runs
-(``environment``), the shared workshop folder (``workshop``), the CLI from a cell (``cli``), players and
-tables (``display``), plots (``figures``) and the Python-vs-browser check (``browser_check``).
+(``environment``), the shared workshop folder (``workshop``) and what a notebook makes when the one before
+it has not run (``fallbacks``), the CLI from a cell (``cli``), players and tables (``display``), plots
+(``figures``), the Python-vs-browser check (``browser_check``) and the working copies ``sounds-kit sing``
+opens (``working_copy``).
 
 Nothing here imports TensorFlow at module load, so a notebook's first cells stay fast.
 """
@@ -9,6 +11,7 @@ from sounds_kit.notebook.browser_check import browser_parity, browser_render, br
 from sounds_kit.notebook.cli import cli
 from sounds_kit.notebook.display import play, play_side_by_side
 from sounds_kit.notebook.environment import WORKSHOP_ENV, in_colab, is_ci, quiet_tensorflow, settings
+from sounds_kit.notebook.fallbacks import ensure_dataset, ensure_run
 from sounds_kit.notebook.figures import (
     LiveLoss,
     browser_download,
@@ -32,6 +35,8 @@ __all__ = [
     "browser_unavailable",
     "cli",
     "ddsp_diagram",
+    "ensure_dataset",
+    "ensure_run",
     "figure_image",
     "in_colab",
     "is_ci",

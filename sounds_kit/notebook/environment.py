@@ -7,6 +7,8 @@ import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
+from sounds_kit.quiet import quiet_tensorflow  # noqa: F401 - the notebooks' import path
+
 if TYPE_CHECKING:
     pass
 
@@ -50,27 +52,3 @@ def settings(use_full: bool, *, small: dict, full: dict, ci: dict | None = None)
     for key, value in chosen.items():
         print(f"  {key:<{width}} = {value!r}")
     return SimpleNamespace(**chosen, mode=mode)
-
-
-def quiet_tensorflow() -> None:
-    """Import TensorFlow without its start-up chatter.
-
-    On a machine without a GPU, importing TensorFlow logs a dozen lines of failed CUDA probing to the
-    process's stderr, which Jupyter shows under the cell. This imports it once with that stream
-    silenced (errors still raise), keeps TensorFlow's C++ log to what ``TF_CPP_MIN_LOG_LEVEL`` allows
-    (default here: nothing below fatal) and its Python log to errors. Later imports cost nothing.
-    """
-    import logging
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" not in sys.modules:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        try:
-            with open(os.devnull, "w") as devnull:
-                os.dup2(devnull.fileno(), 2)
-                import tensorflow  # noqa: F401
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -63,9 +63,10 @@ class Workshop:
 
     @property
     def singers(self) -> list[Path]:
-        """The stand-in singer clips shipped with the kit (empty outside a checkout)."""
-        folder = (self.repo / "assets" / "singers") if self.repo else None
-        return sorted(folder.glob("*.wav")) if folder and folder.is_dir() else []
+        """The stand-in singer clips shipped with the kit (in the package, or assets/singers in a checkout)."""
+        from sounds_kit.shipped import singer_clips
+
+        return singer_clips()
 
     @property
     def state_file(self) -> Path:

@@ -1,32 +1,42 @@
 """Architecture sweep: the smallest model (real browser download) that still sounds right.
 
-A sweep trains trials (decoder type, width, depth, harmonics, noise bands) for the same budget,
-exports each one as the browser would get it (float16 TF.js) and measures its download, scores the
-exported model on the dataset's eval split (``metrics``), and picks the smallest trial whose
-quality is within a relative tolerance of the best. docs/sweep.md describes the outputs and the
-engines (local processes, or Apache Beam: ``sweep.beam``); one trial is ``sweep.trial``.
+A sweep searches decoder type, width, depth, kernel, harmonics, noise bands and training recipe
+(``sweep.space``) with Optuna, stops weak trials early by successive halving (``sweep.schedule``),
+exports each surviving trial as the browser gets it (float16 TF.js), measures its download, scores the
+exported model on the dataset's eval split (``sweep.trial``), trains the finalists with more seeds,
+and picks the smallest configuration whose mean quality is within a relative tolerance of the best.
+Jobs run on local processes or on a dask.distributed cluster (``sweep.executors``). docs/sweep.md
+describes the outputs and the engines.
 
-SWEEP_DIR layout: ``sweep.json`` (the settings that must not change between reruns),
-``trials/<id>/{run,model,result.json}``, ``results.jsonl`` (one line per finished trial, appended),
-``results.csv``, ``pareto.png``, ``chosen.json``. A rerun skips trials with an ``ok`` line.
+SWEEP_DIR layout: ``sweep.json`` (the settings that must not change between reruns), ``optuna.journal``
+(the study), ``trials/<id>/{run,model,rungs.jsonl,result.json}``, ``cache/`` (stage-1 targets shared by
+trials), ``results.jsonl`` (one line per finished or pruned trial, appended), ``results.csv``,
+``search.csv``, ``pareto.png``, ``chosen.json``. A rerun resumes.
 """
 
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from sounds_kit.atomic import write_json_atomic
 from sounds_kit.errors import UserFacingError
-from sounds_kit.model.decoders import DecoderConfig
+from sounds_kit.sweep.space import (  # noqa: F401 - the space helpers are part of the sweep's API
+    RECIPE,
+    SPACES,
+    choose_trials,
+    config_id,
+    grid,
+    resolve_space,
+    size,
+    trial_id,
+)
 from sounds_kit.sweep.trial import (  # noqa: F401 - trial helpers are part of the sweep's API
     DEFAULT_LOADER,
     QUALITY_WEIGHTS,
@@ -39,120 +49,69 @@ from sounds_kit.sweep.trial import (  # noqa: F401 - trial helpers are part of t
     worker_env,
 )
 
-# Per decoder type, the values each field takes; a trial is one point of the grid.
-SPACES: dict[str, dict[str, dict[str, list]]] = {
-    "small": {
-        "cnn": {"width": [16, 32, 64], "depth": [3, 4, 6], "n_harmonics": [32, 48], "n_noise_bands": [16, 32]},
-        "gru": {"width": [16, 32, 64], "depth": [1, 2], "n_harmonics": [32, 48], "n_noise_bands": [16, 32]},
-    },
-    "default": {
-        "cnn": {
-            "width": [16, 24, 32, 48, 64, 96, 128],
-            "depth": [3, 4, 5, 6, 8],
-            "n_harmonics": [24, 32, 48, 64, 96],
-            "n_noise_bands": [16, 32, 64],
-        },
-        "gru": {
-            "width": [16, 24, 32, 48, 64, 96, 128],
-            "depth": [1, 2, 3],
-            "n_harmonics": [24, 32, 48, 64, 96],
-            "n_noise_bands": [16, 32, 64],
-        },
-    },
-}
+DEFAULT_STEPS = 1000
 
 CSV_COLUMNS = (
-    "id", "type", "width", "depth", "n_harmonics", "n_noise_bands", "parameters", "download_bytes",
-    "quality", "spectral_distance", "loudness_l1_db", "f0_median_cents", "f0_mean_cents", "f0_outlier_ratio",
-    "steps", "train_seconds", "export_seconds", "eval_seconds", "trial_seconds", "pareto", "chosen",
+    "id", "type", "width", "depth", "kernel", "n_harmonics", "n_noise_bands", "recipe", "parameters",
+    "download_bytes", "quality", "seeds", "quality_seeds", "spectral_distance", "loudness_l1_db",
+    "f0_median_cents", "f0_mean_cents", "f0_outlier_ratio", "steps", "train_seconds", "export_seconds",
+    "eval_seconds", "trial_seconds", "pareto", "chosen",
 )  # fmt: skip
 
 
 @dataclass
 class SweepConfig:
-    """A sweep's settings. ``train`` holds TrainConfig fields (budget included) shared by every trial."""
+    """A sweep's settings. ``train`` holds TrainConfig fields shared by every trial.
+
+    Budget: ``steps_per_trial`` (the last rung; with ``prune`` trials are scored at
+    ``min_steps`` x ``reduction_factor``^k steps and stopped when weak) or ``minutes_per_trial``
+    (equal wall time, no pruning). Neither: 10 minutes, as before rungs existed.
+    """
 
     trials: int = 8
     steps_per_trial: int | None = None
-    minutes_per_trial: float | None = None  # used when steps_per_trial is None (default 10)
+    minutes_per_trial: float | None = None
     space: str | dict = "small"
     tolerance: float = 0.05
-    workers: int = 0  # 0: one per core
-    engine: str = "local"  # "local" | "beam"
-    beam_args: list[str] = field(default_factory=list)
+    workers: int = 0  # 0: one per core (local) / the cluster's worker threads (dask)
+    engine: str = "local"  # "local" | "dask"
+    dask_address: str | None = None  # with engine "dask": a running scheduler; None: a LocalCluster
     seed: int = 0
     eval_clips: int = 32
-    train: dict = field(default_factory=dict)
+    train: dict = None  # type: ignore[assignment]
     loader: str = DEFAULT_LOADER  # "module:function" with dataset.load_dataset's (dir, split) signature
+    prune: bool = True
+    min_steps: int | None = None  # first rung; None: steps_per_trial / reduction_factor^2
+    reduction_factor: int = 3
+    seeds: int = 2  # finalists (within 2 x tolerance of the best) are trained with this many seeds
+    finalists: int = 3
+    sampler: str = "tpe"  # "tpe" | "random"
 
     def __post_init__(self) -> None:
-        if self.engine not in ("local", "beam"):
-            raise UserFacingError(f"engine must be local or beam, got {self.engine!r}")
+        self.train = dict(self.train or {})
+        if self.engine not in ("local", "dask"):
+            raise UserFacingError(f"engine must be local or dask, got {self.engine!r}")
+        if self.dask_address and self.engine != "dask":
+            raise UserFacingError("--dask-address needs --engine dask")
         if self.trials < 1:
             raise UserFacingError(f"--trials must be at least 1, got {self.trials}")
         if self.tolerance < 0:
             raise UserFacingError(f"--tolerance must be >= 0, got {self.tolerance}")
         if self.steps_per_trial is not None and self.minutes_per_trial is not None:
             raise UserFacingError("give --steps-per-trial or --minutes-per-trial, not both")
+        if self.seeds < 1:
+            raise UserFacingError(f"--seeds must be at least 1, got {self.seeds}")
+        if self.sampler not in ("tpe", "random"):
+            raise UserFacingError(f"sampler must be tpe or random, got {self.sampler!r}")
 
+    def rungs(self) -> list[int] | None:
+        """The steps trials are scored at, or None (one job per trial: no pruning, or a minutes budget)."""
+        from sounds_kit.sweep.schedule import rungs
 
-# ---------------------------------------------------------------------------------------------
-# Search space
-
-
-def resolve_space(space: str | dict) -> dict:
-    """A named space, a JSON file of the same shape, or a dict -> {type: {field: [values]}}."""
-    if isinstance(space, dict):
-        data = space
-    elif space in SPACES:
-        data = SPACES[space]
-    elif Path(space).is_file():
-        data = json.loads(Path(space).read_text())
-    else:
-        raise UserFacingError(f"unknown search space {space!r}: use {' or '.join(SPACES)} or a JSON file")
-    for kind, axes in data.items():
-        try:
-            DecoderConfig.from_dict({"type": kind, **{k: v[0] for k, v in axes.items()}})
-        except (ValueError, TypeError, IndexError) as err:
-            raise UserFacingError(f"search space for {kind!r} is not valid: {err}") from err
-    return data
-
-
-def trial_id(decoder: dict) -> str:
-    """A readable, stable id: the same model always maps to the same trial dir."""
-    base = DecoderConfig(type=decoder["type"])
-    d = decoder
-    tid = f"{d['type']}-w{d['width']}-d{d['depth']}-h{d['n_harmonics']}-n{d['n_noise_bands']}"
-    core = {"type", "width", "depth", "n_harmonics", "n_noise_bands", "dilations"}
-    extra = [f"{k}{v}" for k, v in sorted(decoder.items()) if k not in core and v != getattr(base, k)]
-    return "-".join([tid, *extra])
-
-
-def grid(space: dict) -> list[dict]:
-    """Every decoder config of the space (full DecoderConfig dicts)."""
-    out = []
-    for kind, axes in space.items():
-        names = sorted(axes)
-        for values in itertools.product(*(axes[n] for n in names)):
-            out.append(DecoderConfig.from_dict({"type": kind, **dict(zip(names, values, strict=True))}).to_dict())
-    return out
-
-
-def choose_trials(space: dict, n: int, seed: int = 0) -> list[dict]:
-    """``n`` trial specs: a seeded shuffle of the grid, alternating decoder types, the kit's default
-    decoder first when the space contains it. A larger ``n`` extends the same list (reruns resume)."""
-    rng = np.random.default_rng(seed)
-    default = DecoderConfig().to_dict()
-    configs = grid(space)
-    queues = {}
-    for kind in space:
-        mine = [c for c in configs if c["type"] == kind]
-        # The default leaves its queue before the zip, so the types still alternate after it.
-        queues[kind] = [c for c in (mine[i] for i in rng.permutation(len(mine))) if c != default]
-    ordered = [c for c in configs if c == default]
-    for row in itertools.zip_longest(*queues.values()):
-        ordered += [c for c in row if c is not None]
-    return [{"id": trial_id(c), "decoder": c} for c in ordered[:n]]
+        if self.steps_per_trial is None or not self.prune:
+            return None
+        first = self.min_steps or max(1, round(self.steps_per_trial / self.reduction_factor**2))
+        return rungs(self.steps_per_trial, first, self.reduction_factor)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,19 +119,31 @@ def choose_trials(space: dict, n: int, seed: int = 0) -> list[dict]:
 
 
 def read_results(sweep_dir: str | Path, ok_only: bool = True) -> list[dict]:
-    """The latest line per trial id from results.jsonl (a torn last line after a crash is ignored)."""
-    path = Path(sweep_dir) / RESULTS
+    """The latest line per trial id from results.jsonl (a torn last line after a crash is ignored);
+    an ``ok`` line is never replaced by a later one of another status."""
+    from sounds_kit.sweep.trial import read_lines
+
     latest: dict[str, dict] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if rec.get("status") == "ok" or rec["id"] not in latest or latest[rec["id"]].get("status") != "ok":
-                latest[rec["id"]] = rec
+    for rec in read_lines(Path(sweep_dir) / RESULTS):
+        if rec.get("status") == "ok" or rec["id"] not in latest or latest[rec["id"]].get("status") != "ok":
+            latest[rec["id"]] = rec
     rows = list(latest.values())
     return [r for r in rows if r.get("status") == "ok"] if ok_only else rows
+
+
+def by_config(results: list[dict]) -> list[dict]:
+    """One row per configuration (model + recipe): its seed-0 record with ``quality`` the mean over its
+    seeds (``quality_seeds`` lists them, ``seeds`` counts them)."""
+    groups: dict[str, list[dict]] = {}
+    for r in results:
+        groups.setdefault(config_id(r), []).append(r)
+    rows = []
+    for cid, recs in groups.items():
+        recs = sorted(recs, key=lambda r: r.get("seed", 0))
+        q = [r["quality"] for r in recs]
+        rows.append({**recs[0], "id": cid, "quality": float(np.mean(q)), "seeds": len(q),
+                     "quality_seeds": [round(v, 5) for v in q]})  # fmt: skip
+    return rows
 
 
 def pareto_front(results: list[dict], x: str = "download_bytes", y: str = "quality") -> list[bool]:
@@ -184,15 +155,18 @@ def pareto_front(results: list[dict], x: str = "download_bytes", y: str = "quali
     ]  # fmt: skip
 
 
-def _train_flags(decoder: dict | None) -> str | None:
+def _train_flags(decoder: dict | None, recipe: dict | None = None) -> str | None:
     """The `sounds-kit train` options that build this decoder (to train the chosen one for longer)."""
     if not decoder:
         return None
-    return (
+    flags = (
         f"--decoder {decoder['type']} --width {decoder['width']} --depth {decoder['depth']} "
         f"--kernel {decoder['kernel']} --harmonics {decoder['n_harmonics']} --noise-bands {decoder['n_noise_bands']}"
         + (" --reverb" if decoder.get("reverb") else "")
     )
+    names = {"learning_rate": "--learning-rate", "pretrain_fraction": "--pretrain-fraction",
+             "batch_size": "--batch-size"}  # fmt: skip
+    return flags + "".join(f" {names[k]} {v:g}" for k, v in sorted((recipe or {}).items()) if k in names)
 
 
 def choose(results: list[dict], tolerance: float) -> dict:
@@ -209,6 +183,7 @@ def choose(results: list[dict], tolerance: float) -> dict:
             f"({best['quality']:.4g} -> threshold {threshold:.4g}); quality (lower is better) = "
             + " + ".join(f"{w:g} x {k}" for k, w in QUALITY_WEIGHTS.items())
             + " on the eval split, measured on the exported float16 model"
+            + (" (mean over seeds where a trial has several)" if any(r.get("seeds", 1) > 1 for r in results) else "")
         ),
         "tolerance": tolerance,
         "best": {"id": best["id"], "quality": best["quality"], "download_bytes": best["download_bytes"]},
@@ -216,7 +191,8 @@ def choose(results: list[dict], tolerance: float) -> dict:
         "candidates": sorted(r["id"] for r in candidates),
         "chosen": chosen,
         "decoder": chosen.get("decoder"),
-        "train_flags": _train_flags(chosen.get("decoder")),
+        "recipe": chosen.get("recipe", {}),
+        "train_flags": _train_flags(chosen.get("decoder"), chosen.get("recipe")),
         "size_vs_best": chosen["download_bytes"] / best["download_bytes"],
     }
 
@@ -273,24 +249,40 @@ def table(results: list[dict]) -> str:
 
 
 def finalize(sweep_dir: str | Path, tolerance: float) -> dict:
-    """results.csv, pareto.png and chosen.json from every finished trial; returns chosen.json's content."""
+    """results.csv, search.csv, pareto.png and chosen.json from every finished trial (seeds of one
+    configuration averaged); returns chosen.json's content plus ``results`` (one row per configuration)."""
+    from sounds_kit.sweep.schedule import history
+
     sweep_dir = Path(sweep_dir)
-    results = read_results(sweep_dir)
+    results = by_config(read_results(sweep_dir))
     choice = choose(results, tolerance)
+    log = history(sweep_dir)
+    choice["search"] = {
+        "trials": sum(1 for h in log if not h["repeat"] and h["state"] in ("COMPLETE", "PRUNED")),
+        "completed": sum(1 for h in log if not h["repeat"] and h["state"] == "COMPLETE"),
+        "pruned": sum(1 for h in log if not h["repeat"] and h["state"] == "PRUNED"),
+        "failed": sum(1 for h in log if h["state"] == "FAIL"),
+        "repeats": sum(1 for h in log if h["repeat"]),
+    }
+    _write_csv(sweep_dir / "search.csv", log, list(log[0]) if log else ["number"])
     for r, on in zip(results, pareto_front(results), strict=True):
         r["pareto"], r["chosen"] = on, r["id"] == choice["chosen"]["id"]
     results.sort(key=lambda r: (r["download_bytes"], r["quality"]))
-    tmp = sweep_dir / ".results.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(results)
-    os.replace(tmp, sweep_dir / "results.csv")
+    _write_csv(sweep_dir / "results.csv", results, CSV_COLUMNS)
     fig = plot_pareto(results, tolerance, choice["chosen"]["id"])
     fig.savefig(sweep_dir / ".pareto.tmp.png", dpi=100)
     os.replace(sweep_dir / ".pareto.tmp.png", sweep_dir / "pareto.png")
     write_json_atomic(sweep_dir / "chosen.json", choice)
     return {**choice, "results": results}
+
+
+def _write_csv(path: Path, rows: list[dict], columns) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,66 +300,15 @@ def plan(n_workers: int) -> tuple[int, int]:
     return workers, max(1, cores // workers)
 
 
-def run_local(specs: list[dict], setup: dict, workers: int, threads: int, on_done: Callable[[dict], None]) -> None:
-    """Trials in ``workers`` spawned processes (fresh TF in each, thread-capped)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    ctx = multiprocessing.get_context("spawn")  # fork after TF/threads is unsafe
-    with worker_env(threads):
-        pool = ProcessPoolExecutor(min(workers, len(specs)), mp_context=ctx, initializer=limit_threads,
-                                   initargs=(threads,))  # fmt: skip
-        try:
-            futures = [pool.submit(run_trial, s, setup) for s in specs]
-            for fut in as_completed(futures):
-                on_done(fut.result())
-        except BrokenProcessPool as err:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise UserFacingError(
-                "a trial's worker process died (out of memory? try fewer --workers); rerun to resume"
-            ) from err
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-
-
-def _watch(path: Path, ids: set[str], on_done: Callable[[dict], None], stop: threading.Event) -> None:
-    """Report trials as their lines appear in results.jsonl (Beam workers write it, not this process)."""
-    seen = path.stat().st_size if path.exists() else 0
-    buffer = b""
-    while True:
-        last = stop.wait(1.0)  # after the pipeline ends, one more read catches the final lines
-        if not path.exists():
-            if last:
-                return
-            continue
-        with open(path, "rb") as f:
-            f.seek(seen)
-            chunk = f.read()
-        seen += len(chunk)
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if rec.get("id") in ids:
-                on_done(rec)
-        if last:
-            return
-
-
 def _settings(config: SweepConfig, dataset_dir: Path) -> dict:
     """What makes trials comparable: fixed at a sweep's first run."""
     budget = {"steps": config.steps_per_trial, "minutes": None}
     if config.steps_per_trial is None:
         budget["minutes"] = config.minutes_per_trial if config.minutes_per_trial is not None else 10.0
-    train = {"checkpoint_seconds": 60.0, "n_audio_examples": 1, "seed": config.seed, **config.train, **budget}
+    train = {"checkpoint_seconds": 60.0, "n_audio_examples": 0, "seed": config.seed, **config.train, **budget}
     settings = {"dataset_dir": str(dataset_dir.resolve()), "train": train, "eval_clips": config.eval_clips,
-                "loader": config.loader}  # fmt: skip
+                "loader": config.loader, "rungs": config.rungs(), "space": resolve_space(config.space),
+                }  # fmt: skip
     return json.loads(json.dumps(settings))  # as stored (tuples -> lists), so reruns compare equal
 
 
@@ -379,8 +320,8 @@ def _check_settings(sweep_dir: Path, settings: dict) -> None:
         if changed:
             raise UserFacingError(
                 f"{sweep_dir} was started with other settings ({', '.join(changed)}: "
-                f"{ {k: stored.get(k) for k in changed} }); trials are only comparable with the same budget "
-                "and data - use a new SWEEP_DIR"
+                f"{ {k: stored.get(k) for k in changed} }); trials are only comparable with the same budget, "
+                "space and data - use a new SWEEP_DIR"
             )
     else:
         write_json_atomic(path, settings)
@@ -401,8 +342,11 @@ def _dataset_stats(dataset_dir: Path, loader: str) -> dict:
 
 
 def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, progress: bool = True) -> dict:
-    """Run (or resume) a sweep; returns chosen.json's content plus ``results`` (every finished trial)."""
+    """Run (or resume) a sweep; returns chosen.json's content plus ``results`` (one row per configuration)."""
     from tqdm.auto import tqdm
+
+    from sounds_kit.sweep.executors import executor
+    from sounds_kit.sweep.schedule import open_study, reseed, search
 
     dataset_dir, sweep_dir = Path(dataset_dir), Path(sweep_dir)
     if not dataset_dir.is_dir():
@@ -410,47 +354,39 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
     sweep_dir.mkdir(parents=True, exist_ok=True)
     settings = _settings(config, dataset_dir)
     _check_settings(sweep_dir, settings)
-    specs = choose_trials(resolve_space(config.space), config.trials, config.seed)
-    if len(specs) < config.trials:
-        print(f"note: the space has only {len(specs)} models; running those")
-    finished = {r["id"] for r in read_results(sweep_dir)}
-    todo = [s for s in specs if s["id"] not in finished]
-    if finished & {s["id"] for s in specs}:
-        print(f"{len(specs) - len(todo)} of {len(specs)} trials already finished: skipped")
+    space = settings["space"]
+    if size(space) < config.trials:
+        print(f"note: the space has only {size(space)} configurations; running those")
+    rung_steps = config.rungs()
+    study = open_study(sweep_dir, config, rung_steps[0] if rung_steps and len(rung_steps) > 1 else None)
     setup = {**settings, "sweep_dir": str(sweep_dir.resolve()), "stats": _dataset_stats(dataset_dir, config.loader)}
     workers, threads = plan(config.workers)
+    setup["threads"] = threads
+    already = sum(1 for r in read_results(sweep_dir, ok_only=False) if r.get("status") in ("ok", "pruned"))
+    if already:
+        print(f"{already} trial(s) already finished: resuming")
+    bar = tqdm(total=config.trials, initial=min(already, config.trials), unit="trial", disable=not progress,
+               desc=f"sweep ({config.engine})")  # fmt: skip
+    lock = threading.Lock()
     failed: list[dict] = []
-    if todo:
-        bar = tqdm(total=len(todo), desc=f"sweep ({config.engine}, {workers} workers)", unit="trial",
-                   disable=not progress)  # fmt: skip
-        lock = threading.Lock()
 
-        def on_done(rec: dict) -> None:
-            with lock:
+    def on_done(rec: dict) -> None:
+        with lock:
+            if rec.get("seed", 0) == 0:
                 bar.update(1)
-                if rec["status"] == "ok":
-                    bar.write(f"{rec['id']}: quality {rec['quality']:.4f}, {rec['download_bytes'] / 1024:.1f} KB, "
-                              f"{rec['trial_seconds']:.0f} s")  # fmt: skip
-                else:
-                    failed.append(rec)
-                    bar.write(f"{rec['id']}: FAILED {rec['error']}")
+            if rec["status"] == "ok":
+                bar.write(f"{rec['id']}: quality {rec['quality']:.4f}, {rec['download_bytes'] / 1024:.1f} KB, "
+                          f"{rec['trial_seconds']:.0f} s")  # fmt: skip
+            elif rec["status"] == "pruned":
+                bar.write(f"{rec['id']}: pruned at step {rec['step']} (quality {rec['quality']:.4f})")
+            else:
+                failed.append(rec)
+                bar.write(f"{rec['id']}: FAILED {rec.get('error')}")
 
-        if config.engine == "local":
-            run_local(todo, setup, workers, threads, on_done)
-        else:
-            from sounds_kit.sweep.beam import run_beam
-
-            stop = threading.Event()
-            watcher = threading.Thread(
-                target=_watch, args=(sweep_dir / RESULTS, {s["id"] for s in todo}, on_done, stop), daemon=True
-            )
-            watcher.start()
-            try:
-                run_beam(todo, setup, workers, threads, config.beam_args)
-            finally:
-                stop.set()
-                watcher.join()
-        bar.close()
+    with executor(config.engine, setup, workers, threads, config.dask_address) as ex:
+        search(study, space, config, ex, rung_steps, sweep_dir, on_done)
+        reseed(read_results(sweep_dir), config, ex, on_done)
+    bar.close()
     if failed:
         print(f"{len(failed)} trial(s) failed (rerun to retry): {', '.join(r['id'] for r in failed)}")
     return finalize(sweep_dir, config.tolerance)
