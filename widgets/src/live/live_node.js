@@ -113,6 +113,8 @@ export async function createLiveNode(ctx, { meta, files }, { options = {}, ...ha
     outputChannelCount: [1],
     channelCount: 1,
     channelCountMode: "explicit", // the browser mixes the microphone down to mono
+    // Offline rendering has no deadline: no quantum is a miss there, however long it takes.
+    processorOptions: { realtime: !(typeof OfflineAudioContext !== "undefined" && ctx instanceof OfflineAudioContext) },
   });
   const live = new LiveNode(ctx, node, handlers);
   node.port.postMessage({ type: "instrument", meta, graph, options });
