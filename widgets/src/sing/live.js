@@ -190,9 +190,9 @@ export class LiveLoop {
       seconds: round1(f.seconds),
     });
     this.model.save_changes();
-    const device = Math.round(f.baseLatencyMs + f.outputLatencyMs);
     const delay = f.measuredDelayMs == null ? "measuring delay…" : `delay ${Math.round(f.measuredDelayMs)} ms`;
-    this.view.liveStats.textContent = `${delay} + ${device} ms sound card${f.underruns ? ` · ${f.underruns} gaps` : ""}`;
+    const card = `sound card +${Math.round(f.baseLatencyMs)} ms base +${Math.round(f.outputLatencyMs)} ms output`;
+    this.view.liveStats.textContent = `${delay} · ${card}${f.underruns ? ` · ${f.underruns} gaps` : ""}`;
     this.view.liveStats.title =
       `Measured in the page, voice in -> instrument out: ${f.measuredDelayMs == null ? "not yet (sing a few notes)" : `${f.measuredDelayMs.toFixed(1)} ms`}` +
       ` (the instrument needs ${f.algorithmMs} ms of your voice ahead). The sound card adds what the browser reports:` +
