@@ -1,5 +1,5 @@
-"""Browser engine speed in headless Debian chromium: offline render per backend, streaming cost/latency,
-and the download size of an instrument.
+"""Browser engine speed in headless Debian chromium: offline render per backend and the download size of an
+instrument. (Live play runs in the audio thread without TF.js: benchmarks/live_latency.py.)
 
     .venv/bin/python benchmarks/browser_engine.py [MODEL_DIR]   (default: models/bansuri if shipped)
 """
@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from test_engine_parity_browser import sung_like  # noqa: E402
 
-from sounds_kit.browser.engine_page import RENDER_JS, STREAM_JS, EnginePage, instrument_payload  # noqa: E402
+from sounds_kit.browser.engine_page import RENDER_JS, EnginePage, instrument_payload  # noqa: E402
 from sounds_kit.instrument.files import browser_files, download_bytes  # noqa: E402
 
 
@@ -56,16 +56,6 @@ def main() -> None:
                 ms = float(np.median(runs))
                 speed = seconds * 1000 / ms
                 print(f"offline render {seconds:.0f} s on {backend:5s}: {ms:7.0f} ms = {speed:5.1f}x real time")
-            for backend in ("wasm", "webgl"):
-                for block in (128, 256, 512):
-                    r = page.evaluate(STREAM_JS, {"backend": backend, "files": files, "audio": b64,
-                                                  "block": block, "repeat": 1})  # fmt: skip
-                    rt = seconds * 1000 / r["ms"]
-                    print(
-                        f"stream {backend:5s} block {block:3d}: {rt:5.1f}x real time, "
-                        f"worst block {r['worstBlockMs']:.1f} ms (budget {block / 16:.0f} ms), "
-                        f"algorithmic latency {r['latencyMs']:.1f} ms"
-                    )
         finally:
             page.close()
 

@@ -136,6 +136,9 @@ def singing(server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("mic")
     wav = pad_for_fake_microphone(singer_clip(tmp), tmp / "fake-mic.wav")
     browser = open_browser_with_microphone(tmp / "profile", wav, viewport=(1200, 1300))
+    from sounds_kit.browser.live_page import LIVE_TAP_INIT_JS
+
+    browser.context.add_init_script(script=LIVE_TAP_INIT_JS)  # records what Live hears and plays
     code = "from sounds_kit import SingWidget\nw = SingWidget(instrument='bansuri', sa='C#3', raga='bhupali')\nw"
     s = Session(server, browser, "sing", code)
     s.source = wav
@@ -184,9 +187,7 @@ def test_a_take_reaches_python_with_the_singers_pitch(singing, tmp_path):
 def test_the_instrument_follows_the_singer_within_20_cents(singing, tmp_path):
     kernel = singing.kernel
     kernel.wait_until("w.outputs_received >= 1", timeout_s=240)
-    kernel.run(
-        f"import numpy as np\nnp.save({str(tmp_path / 'pair.npy')!r}, np.stack([w.last_take, w.last_output]))"
-    )
+    kernel.run(f"import numpy as np\nnp.save({str(tmp_path / 'pair.npy')!r}, np.stack([w.last_take, w.last_output]))")
     take, out = np.load(tmp_path / "pair.npy")
     assert out.shape == take.shape and np.all(np.isfinite(out)) and np.max(np.abs(out)) > 1e-3
     sung, played = cents_contour(take), cents_contour(out)
@@ -199,23 +200,66 @@ def test_the_instrument_follows_the_singer_within_20_cents(singing, tmp_path):
     save_element_screenshot(singing.widget, "sing-widget-after-take")
 
 
+def pyin_cents(audio: np.ndarray, sr: int = 16000) -> np.ndarray:
+    """Pitch per 8 ms frame in cents re 1 Hz (NaN where unvoiced) by librosa.pyin: a tracker
+    independent of the kit's own, so the kit is not graded by itself."""
+    import librosa
+
+    f0, voiced, _ = librosa.pyin(audio.astype(np.float64), fmin=65, fmax=1000, sr=sr, frame_length=1024,
+                                 hop_length=128, center=True)  # fmt: skip
+    return np.where(voiced & np.isfinite(f0), 1200 * np.log2(np.where(np.isfinite(f0), f0, 1.0)), np.nan)
+
+
 @needs_model
-def test_live_mode_plays_for_20_seconds_without_underruns(singing):
+def test_live_plays_the_singer_in_the_audio_thread(singing):
+    """Live for 20 s: the instrument is heard (recorded in the page's own audio graph), follows the
+    singer's pitch an octave up (auto-fit off, octave +1, so no octave is folded away), reports its
+    measured delay (< 100 ms; the benchmark holds it to 40), and never misses a deadline."""
+    import live_audio as la
+
+    from sounds_kit.browser.live_page import TAP_COLLECT_JS
+
     page, kernel = singing.page, singing.kernel
+    kernel.run("w.auto_fit = False\nw.octave_shift = 1")
     page.locator(".sk-switch", has_text="Live").click()
     kernel.wait_until("w.live")
-    page.wait_for_timeout(LIVE_MS)
+    page.wait_for_timeout(LIVE_MS)  # sing for a while (a duration, not a timing assertion)
     save_element_screenshot(singing.widget, "sing-widget-live")
     underruns, latency, stats = kernel.eval("[w.live_underruns, w.live_latency_ms, w.live_stats]")
+    shown = page.locator(".sk-live-stats").inner_text()
+    rec = page.evaluate(TAP_COLLECT_JS)
     page.locator(".sk-switch", has_text="Live").click()
     kernel.wait_until("not w.live")
-    assert 0 < latency < 1000, f"live latency reported as {latency} ms"
-    load = os.getloadavg()[0]
-    if underruns and load > 1.5 * (os.cpu_count() or 1):
-        # Real-time audio on an oversubscribed machine stalls whatever the code does (measured:
-        # the page went 1.2 s without CPU at load 8 on 2 cores); report rather than fail.
-        pytest.skip(f"{underruns} underruns at load {load:.1f} on {os.cpu_count()} cores: {stats}")
-    assert underruns == 0, f"{underruns} underruns in {LIVE_MS / 1000:.0f} s of live play: {stats}"
+    kernel.run("w.auto_fit = True\nw.octave_shift = 0")
+    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+
+    assert rec is not None and rec["sampleRate"] == 16000, rec and rec.get("sampleRate")
+    voice, played = la.f32(rec["input"]), la.f32(rec["output"])
+    assert voice.size > 15 * 16000, f"only {voice.size / 16000:.1f} s recorded"
+    assert np.sqrt(np.mean(voice**2)) > 1e-3, "the microphone was silent"
+    assert np.sqrt(np.mean(played**2)) > 1e-3, "Live played silence"
+
+    # Its delay, as the widget measures it and as the recording shows it independently.
+    contour, corr = la.contour_delay_ms(voice, played)
+    assert corr > 0.7, f"the instrument's loudness does not follow the voice's (r={corr:.2f})"
+    assert 0 < latency < 100, f"widget reports {latency} ms; the recording shows {contour:.1f} ms"
+    assert abs(latency - contour) < 5, f"widget reports {latency} ms, the recording shows {contour:.1f} ms"
+    assert "delay" in shown and "sound card" in shown, shown
+    assert stats["base_latency_ms"] is not None and stats["output_latency_ms"] is not None, stats
+
+    # The melody: pyin on what went in and what came out, aligned by the measured delay.
+    seg = slice(2 * 16000, 14 * 16000)
+    sung, heard = pyin_cents(voice[seg]), pyin_cents(played[seg])
+    shift = int(round(contour / 8))
+    sung, heard = sung[: len(sung) - shift], heard[shift:]
+    both = np.isfinite(sung) & np.isfinite(heard)
+    assert both.sum() > 300, f"only {both.sum()} frames voiced in both"
+    err = heard[both] - (sung[both] + 1200)  # octave +1, exactly: no folding
+    assert np.median(np.abs(err)) < 25, f"median {np.median(np.abs(err)):.1f} cents off the singer (+1 octave)"
+    assert np.mean(np.abs(err) < 50) > 0.8, f"only {np.mean(np.abs(err) < 50):.0%} of frames within 50 cents"
+
+    # No skip under load: a miss fails with the numbers.
+    assert underruns == 0, f"{underruns} audio-thread misses in {LIVE_MS / 1000:.0f} s at {load}: {stats}"
 
 
 def test_the_widget_never_leaves_the_jupyter_server(singing):

@@ -21,6 +21,7 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>sounds-kit engine</title>
 <script type="module">
 import * as bundle from "./widget.js";
 window.sk = bundle.engine;
+window.skLive = bundle.live;
 window.b64ToBytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 window.b64ToFloat32 = (s) => new Float32Array(window.b64ToBytes(s).buffer);
 window.skReady = true;
@@ -98,40 +99,6 @@ async ({backend, files, audio, opts, f16}) => {
   };
   inst.dispose();
   return out;
-}
-"""
-
-
-# Streams audio through the engine in fixed blocks; reports latency, per-block cost and tensor counts.
-STREAM_JS = """
-async ({backend, files, audio, block, repeat, opts}) => {
-  const engine = await sk.createEngine({ backend });
-  const bytes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64ToBytes(v)]));
-  const inst = await engine.loadInstrument(bytes);
-  const input = b64ToFloat32(audio);
-  const stream = inst.createStream(opts || {});
-  const out = new Float32Array(input.length * repeat);
-  const tensorsAt = [];
-  const bytesAt = [];
-  const t0 = performance.now();
-  let worst = 0;
-  for (let r = 0; r < repeat; r++) {
-    for (let i = 0; i + block <= input.length; i += block) {
-      const s = performance.now();
-      out.set(stream.process(input.subarray(i, i + block)), r * input.length + i);
-      worst = Math.max(worst, performance.now() - s);
-    }
-    tensorsAt.push(sk.tf.memory().numTensors);
-    bytesAt.push(sk.tf.memory().numBytes);
-  }
-  const ms = performance.now() - t0;
-  const result = {
-    backend: engine.backend, ms, worstBlockMs: worst, latencySamples: stream.latencySamples,
-    latencyMs: stream.latencyMs, underruns: stream.underruns, tensorsAt, bytesAt,
-    audio: repeat === 1 ? Array.from(out) : [],
-  };
-  inst.dispose();
-  return result;
 }
 """
 

@@ -126,9 +126,11 @@ class SingWidget(KitWidget):
     backend = traitlets.Unicode("").tag(sync=True)
     engine_notes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     recording = traitlets.Bool(False).tag(sync=True)
-    live_underruns = traitlets.Int(0).tag(sync=True)
-    live_latency_ms = traitlets.Float(0.0).tag(sync=True)
-    live_stats = traitlets.Dict({}).tag(sync=True)  # page load during Live: what to look at when it stutters
+    live_underruns = traitlets.Int(0).tag(sync=True)  # times the audio thread missed its deadline during Live
+    live_latency_ms = traitlets.Float(0.0).tag(sync=True)  # voice in -> instrument out, measured in the page
+    # measured_delay_ms, algorithm_ms, base_latency_ms and output_latency_ms (the sound card's side, as
+    # the browser reports it), max_late_ms (how far the audio thread fell behind), seconds
+    live_stats = traitlets.Dict({}).tag(sync=True)
     takes_received = traitlets.Int(0).tag(sync=True)
     outputs_received = traitlets.Int(0).tag(sync=True)
 

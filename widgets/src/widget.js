@@ -40,3 +40,4 @@ export default {
 
 // The engine, for pages and tests that drive it without a widget (same bundle, same code).
 export * as engine from "./engine/index.js";
+export * as live from "./live/index.js";

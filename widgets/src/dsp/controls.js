@@ -1,14 +1,24 @@
 // Controls: the decoder's inputs and outputs, per frame (JS twin of sounds_kit/dsp/controls.py).
 import { conventions, SAMPLE_RATE as SR, VOICED_CONFIDENCE, DEFAULT_F0_HZ, hzToMidi } from "./conventions.js";
 
+/** Decoder input for one frame's f0 in Hz (fill unvoiced frames first). */
+export function f0Scaled(hz) {
+  return hzToMidi(hz) / conventions.f0_midi_scale;
+}
+
+/** Decoder input for one frame's loudness: floor -80 dB -> 0, 0 dB -> 1. */
+export function loudnessScaled(db) {
+  return db / conventions.loudness_scale_db + 1;
+}
+
 /** Decoder input for f0 (fill unvoiced frames first). */
 export function scaleF0(f0Hz) {
-  return Float32Array.from(f0Hz, (f) => hzToMidi(f) / conventions.f0_midi_scale);
+  return Float32Array.from(f0Hz, f0Scaled);
 }
 
 /** Decoder input for loudness: the floor (-loudness_scale_db) -> 0, 0 dB -> 1. */
 export function scaleLoudness(loudnessDb) {
-  return Float32Array.from(loudnessDb, (l) => l / conventions.loudness_scale_db + 1);
+  return Float32Array.from(loudnessDb, loudnessScaled);
 }
 
 /** Unvoiced frames take the nearest voiced frame's f0 (ties: the earlier); none voiced -> the default f0. */
@@ -41,10 +51,10 @@ export function fillUnvoiced(f0Hz, confidence, threshold = VOICED_CONFIDENCE, de
  * Per-harmonic amplitudes [T*K]: amplitude * distribution with harmonics at or above Nyquist removed
  * and the rest renormalised to sum 1 (an all-zero frame stays zero).
  */
-export function harmonicAmplitudes(f0Hz, amplitude, distribution, nHarmonics) {
+export function harmonicAmplitudes(f0Hz, amplitude, distribution, nHarmonics, out = null) {
   const T = f0Hz.length;
   const K = nHarmonics;
-  const out = new Float64Array(T * K);
+  out = out || new Float64Array(T * K); // the live path passes its own buffer: no allocation per frame
   for (let t = 0; t < T; t++) {
     let total = 0;
     const base = t * K;

@@ -5,12 +5,9 @@ import { StreamResampler } from "./resample.js";
 import { SAMPLE_RATE } from "../dsp/conventions.js";
 
 export const RATE = SAMPLE_RATE;
-const BLOCK_SECONDS = 0.032; // 512 samples at 16 kHz: small enough for live play, large enough for the main thread
+const BLOCK_SECONDS = 0.032; // 512 samples at 16 kHz: the meter and the trace need no more than that
 /** Samples in one block handed to onBlock, at RATE (about: blocks are cut at the context's rate, then resampled). */
 export const BLOCK_SAMPLES = Math.round(BLOCK_SECONDS * RATE);
-// Live output waits for this many blocks before it starts (and grows after each gap): the main
-// thread stalls now and then (GC, the notebook), and a cushion of ~100 ms rides most of it out.
-const LIVE_PREFILL_BLOCKS = 3;
 
 // Echo cancellation, noise suppression and AGC all reshape a sung tone (a steady tone faded from
 // 0.22 to 0.038 RMS in 2.5 s with them on): the models need the voice as it is.
@@ -94,17 +91,16 @@ export class MicError extends Error {
 }
 
 export class AudioIO {
-  /** onBlock(samples16k, endFrame) gets every captured block; onStats(stats) live playback figures. */
-  constructor({ onBlock = () => {}, onStats = () => {}, onStateChange = () => {} } = {}) {
+  /** onBlock(samples16k, endFrame) gets every captured block; onMic(source) each newly opened microphone. */
+  constructor({ onBlock = () => {}, onStateChange = () => {}, onMic = () => {} } = {}) {
     this.onBlock = onBlock;
-    this.onStats = onStats;
     this.onStateChange = onStateChange;
+    this.onMic = onMic;
     this.ctx = null;
     this.node = null;
     this.stream = null;
     this.source = null;
     this.toRate = null;
-    this.fromRate = null;
     this.players = new Set();
     this.workletUrl = null;
   }
@@ -137,15 +133,14 @@ export class AudioIO {
       numberOfInputs: 1,
       numberOfOutputs: 1,
       outputChannelCount: [1],
-      processorOptions: { blockSize: block, ringSize: ctx.sampleRate, prefill: LIVE_PREFILL_BLOCKS * block, maxPrefill: 10 * block },
+      processorOptions: { blockSize: block },
     });
     this.node.port.onmessage = (e) => this._onWorklet(e.data);
-    this.liveGain = ctx.createGain();
-    this.node.connect(this.liveGain).connect(ctx.destination);
+    // Pulled by the graph only when it leads somewhere: its output is silence.
+    this.node.connect(ctx.destination);
     this.ctx = ctx;
     this.blockSize = block;
     this.toRate = new StreamResampler(ctx.sampleRate, RATE);
-    this.fromRate = new StreamResampler(RATE, ctx.sampleRate);
     if (ctx.state === "suspended") await Promise.race([ctx.resume(), new Promise((r) => setTimeout(r, 300))]).catch(() => {});
     this.onStateChange(ctx.state);
     return ctx;
@@ -174,6 +169,7 @@ export class AudioIO {
     }
     this.source.connect(this.node);
     this.stream = stream;
+    this.onMic(this.source);
   }
 
   closeMic() {
@@ -185,25 +181,6 @@ export class AudioIO {
 
   setCapture(on) {
     if (this.node) this.node.port.postMessage({ type: "capture", on });
-  }
-
-  setLive(on) {
-    if (!this.node) return;
-    this.fromRate = new StreamResampler(RATE, this.ctx.sampleRate);
-    this.node.port.postMessage({ type: "live", on, prefill: LIVE_PREFILL_BLOCKS * this.blockSize });
-  }
-
-  /** Queue 16 kHz samples for live playback; srcStart = context frame of the input they answer. */
-  playLive(samples16k, srcStart) {
-    if (!this.node) return;
-    const out = this.fromRate.push(samples16k);
-    if (out.length) this.node.port.postMessage({ type: "play", samples: out, srcStart }, [out.buffer]);
-  }
-
-  /** Latency of the audio hardware path the worklet cannot see (seconds). */
-  get outputLatency() {
-    if (!this.ctx) return 0;
-    return (this.ctx.baseLatency || 0) + (this.ctx.outputLatency || 0);
   }
 
   /** Play a 16 kHz clip; returns a stop() function. onEnded fires when it stops either way. */
@@ -243,14 +220,6 @@ export class AudioIO {
     if (m.type === "in") {
       const samples = this.toRate ? this.toRate.push(m.samples) : m.samples;
       if (samples.length) this.onBlock(samples, m.end, m.samples.length);
-    } else if (m.type === "stats") {
-      this.onStats({
-        underruns: m.underruns,
-        trims: m.trims,
-        bufferedMs: (1000 * m.buffered) / this.ctx.sampleRate,
-        cushionMs: (1000 * m.prefill) / this.ctx.sampleRate,
-        latencyMs: m.latencyFrames == null ? null : (1000 * m.latencyFrames) / this.ctx.sampleRate + 1000 * this.outputLatency,
-      });
     }
   }
 

@@ -15,7 +15,7 @@ export function getEngine() {
   return enginePromise;
 }
 
-/** Load an instrument from {filename: Uint8Array}: {meta, name, render, createStream, dispose}. */
+/** Load an instrument from {filename: Uint8Array}: {meta, name, render, dispose}. */
 export async function loadInstrument(files) {
   const engine = await getEngine();
   return engine.loadInstrument(files);

@@ -8,7 +8,7 @@
 //   model_loading.js  the engine and the loaded instrument
 //   recorder.js       the microphone and takes
 //   player.js         playback of a take or its rendering
-//   live.js           Live: the instrument plays while you sing
+//   live.js           Live: the instrument plays while you sing (in its own audio worklet)
 //   tanpura_control.js the drone
 import { AudioIO, RATE } from "./audio_io.js";
 import { clipFeatures, TraceFeed } from "./features_client.js";
@@ -43,8 +43,8 @@ class SingController {
 
     this.audio = new AudioIO({
       onBlock: (s, end, n) => this.onBlock(s, end, n),
-      onStats: (st) => this.live.stats(st),
       onStateChange: (state) => this.onAudioState(state),
+      onMic: (source) => this.live.listen(source),
     });
     this.view = new SingView(model, el, {
       setTrait: (name, value) => this.setTrait(name, value),
@@ -82,7 +82,7 @@ class SingController {
       ...parts,
       mic: this.mic,
       traceFeed: this.traceFeed,
-      instrument: () => ({ inst: this.loader.inst, name: this.loader.name }),
+      instrument: () => ({ inst: this.loader.inst, name: this.loader.name, files: this.loader.files }),
       isRecording: () => this.recorder.recording,
       soundOptions: () => this.soundOptions(),
       beforeStart: () => this.player.stop(),
@@ -226,7 +226,7 @@ class SingController {
     } else this.status.set("audio", null);
   }
 
-  /** Every microphone block: the meter, the take, then Live or the trace. */
+  /** Every microphone block: the meter, the take, and the trace (unless Live feeds it). */
   onBlock(samples, endFrame, ctxLen) {
     // Blocks the worklet sent before capture stopped arrive after the microphone closed: they
     // belong to nobody, and the meter should stay silent.
@@ -239,8 +239,7 @@ class SingController {
     this.view.setLevel(10 * Math.log10(sum / samples.length + 1e-12), 20 * Math.log10(peak + 1e-9));
     this.recorder.capture(samples);
     this.view.setRecordedSeconds(this.recorder.seconds);
-    if (this.live.playing) this.live.block(samples, endFrame, ctxLen);
-    else this.traceFeed.push(samples);
+    if (!this.live.on) this.traceFeed.push(samples); // Live's trace comes from its worklet
   }
 
   // ---------------------------------------------------------------- the take and its rendering

@@ -1,66 +1,116 @@
-// Live: the instrument plays while you sing. Each microphone block goes through the instrument's
-// stream and straight out; the stream's own pitch tracker feeds the trace. Reports through the
-// live, live_underruns, live_latency_ms and live_stats traits and the "live" status topic.
-import { RATE, BLOCK_SAMPLES } from "./audio_io.js";
+// Live: the instrument plays while you sing. The microphone goes into the live worklet, which runs
+// the whole instrument in the audio thread (widgets/src/live) and plays it in the same render
+// quantum; nothing passes through this page, which only shows what the worklet reports: the delay
+// it measures, the device latencies the browser reports, misses, and its frames for the pitch trace.
+// Reports through the live, live_underruns, live_latency_ms and live_stats traits and the "live"
+// status topic.
+import { createLiveNode } from "../live/live_node.js";
+import { roomIr } from "../dsp/room.js";
+import { SAMPLE_RATE } from "../dsp/conventions.js";
 import { asFrames } from "./features_client.js";
 import { errText } from "./status.js";
 
-const MAX_LIVE_LAG_S = 0.35; // a block older than this would be heard too late: skip it, catch up
-const WARMUP_BLOCKS = 10; // enough for the stream's history to reach its full (final) shape
-const PROCESS_MS_KEPT = 200; // recent block timings kept for the live_stats median and max
+const FADE_OUT_MS = 40; // the worklet fades out over 10 ms; disconnect only after that
+const round1 = (v) => (v == null ? null : Math.round(v * 10) / 10);
 
 export class LiveLoop {
   /**
-   * instrument(): {inst, name} loaded now (inst null when none); isRecording(); soundOptions();
+   * instrument(): {inst, name, files} loaded now (inst null when none); isRecording(); soundOptions();
    * beforeStart(): stop what must not play over Live.
    */
   constructor({ audio, mic, model, view, status, traceFeed, instrument, isRecording, soundOptions, beforeStart }) {
     Object.assign(this, { audio, mic, model, view, status, traceFeed, instrument, isRecording, soundOptions, beforeStart });
     this.on = false;
-    this.stream = null;
+    this.node = null; // the LiveNode playing now
+    this.nodeFor = null; // the instrument it was made for
+    this.source = null; // the microphone it listens to
     this.disposed = false;
   }
 
-  /** Whether blocks should go through the instrument now. */
+  /** Whether the instrument is playing now. */
   get playing() {
-    return this.on && this.stream !== null;
+    return this.on && this.node !== null;
   }
 
   unavailable(err) {
     this.status.set("live", "error", `Live is not available for this instrument: ${errText(err)}`);
   }
 
-  newStream() {
-    let st;
-    try {
-      st = this.instrument().inst.createStream(this.soundOptions());
-    } catch (err) {
-      this.unavailable(err);
-      return null;
-    }
-    // The stream already tracks pitch; show its frames instead of running a second tracker.
-    if (st.features && typeof st.features.push === "function") {
-      const push = st.features.push.bind(st.features);
-      st.features.push = (block) => {
-        const frames = push(block);
-        this.view.trace.push(asFrames(frames));
-        return frames;
-      };
-      st.tapped = true;
-    }
-    return st;
+  liveOptions() {
+    const { autoFit, octaveShift, gainDb } = this.soundOptions();
+    return { autoFit, octaveShift, gainDb };
   }
 
-  /** Run a throwaway stream on silence so the first real blocks do not stall on shader compiles. */
-  async warmUp(inst) {
-    if (inst.warmedUp) return;
-    const st = inst.createStream(this.soundOptions());
-    const zeros = new Float32Array(BLOCK_SAMPLES);
-    for (let i = 0; i < WARMUP_BLOCKS && !this.disposed; i++) {
-      st.process(zeros);
-      await new Promise((r) => setTimeout(r, 0)); // let the page breathe between blocks
+  // The room, as rendered takes have it: the same impulse response (dsp/room.js) on a wet path
+  // beside the dry one, in the audio graph (a ConvolverNode). Only at 16 kHz, the rate of the IR.
+  wetPath(ctx, node) {
+    if (ctx.sampleRate !== SAMPLE_RATE) return null;
+    const ir = roomIr();
+    const buffer = ctx.createBuffer(1, ir.length, SAMPLE_RATE);
+    buffer.copyToChannel(Float32Array.from(ir), 0);
+    const conv = new ConvolverNode(ctx, { buffer, disableNormalization: true });
+    const wet = ctx.createGain();
+    wet.gain.value = this.soundOptions().room ? 1 : 0;
+    node.connect(conv).connect(wet).connect(ctx.destination);
+    return { conv, wet };
+  }
+
+  /** A live node for the current instrument in the current context, listening to the microphone. */
+  async start() {
+    const { inst, files } = this.instrument();
+    const ctx = this.audio.ctx;
+    if (!this.node || this.nodeFor !== inst || this.node.ctx !== ctx) {
+      this.release();
+      const node = await createLiveNode(ctx, { meta: inst.meta, files }, {
+        options: this.liveOptions(),
+        onFigures: (f) => this.figures(f),
+        onFrames: (m) => this.frames(m),
+        onError: (err) => this.failed(err),
+      });
+      if (this.disposed || !this.on || this.instrument().inst !== inst || this.audio.ctx !== ctx) {
+        node.dispose();
+        return;
+      }
+      node.node.connect(ctx.destination);
+      node.room = this.wetPath(ctx, node.node);
+      this.node = node;
+      this.nodeFor = inst;
     }
-    inst.warmedUp = true;
+    this.listen(this.audio.source);
+    await this.node.start();
+  }
+
+  /** Connect the (possibly reopened) microphone to the live node. */
+  listen(source) {
+    if (!this.node || !source || source === this.source) return;
+    if (this.source) this.source.disconnect(this.node.node);
+    source.connect(this.node.node);
+    this.source = source;
+  }
+
+  /** Stop the node (it fades out) and let it go. */
+  release() {
+    const node = this.node;
+    if (!node) return;
+    this.node = null;
+    this.nodeFor = null;
+    const source = this.source;
+    this.source = null;
+    node.stop();
+    setTimeout(() => {
+      try {
+        if (source) source.disconnect(node.node);
+      } catch (_) {
+        /* the microphone closed already */
+      }
+      node.dispose();
+      if (node.room) node.room.wet.disconnect();
+    }, FADE_OUT_MS);
+  }
+
+  failed(err) {
+    this.status.set("live", "error", `Live stopped: the instrument failed (${errText(err)}).`);
+    this.set(false);
   }
 
   async set(on) {
@@ -77,44 +127,36 @@ export class LiveLoop {
       input.checked = true;
       input.disabled = true;
       const ok = await this.mic.open("live");
-      const { inst, name } = this.instrument(); // the one loaded now (the await may have seen a new one)
-      if (ok && inst && !inst.warmedUp) {
-        this.status.set("live", "info", `Warming up the ${name} for live play (the first time takes a few seconds)…`);
+      this.on = ok && !!this.instrument().inst;
+      if (this.on) {
         try {
-          await this.warmUp(inst);
+          await this.start();
         } catch (err) {
           this.unavailable(err);
+          this.on = false;
         }
       }
       input.disabled = false;
-      const now = this.instrument().inst; // it may have changed (or gone) while warming up
-      this.stream = ok && now && now.warmedUp ? this.newStream() : null;
-      if (!this.stream) {
+      if (!this.on || !this.node) {
+        this.on = false;
         input.checked = false;
+        this.release();
         this.setTrait(false);
         if (ok) this.mic.release("live");
         return;
       }
-      this.on = true;
-      this.skipped = 0;
-      this.load = { processMs: [], maxGapMs: 0 };
-      this.lastBlockAt = 0;
       if (!this.isRecording()) this.view.trace.reset();
-      // The tapped stream feeds the trace; otherwise keep (or start) a tracker of our own.
-      if (this.stream.tapped) this.traceFeed.stop();
-      else if (!this.traceFeed.running) this.traceFeed.start();
-      this.audio.setLive(true);
-      this.audio.setCapture(true);
+      this.traceFeed.stop(); // the worklet's own frames feed the trace: no second tracker
+      this.audio.setCapture(true); // the level meter (and a take, if one is recording)
       this.status.set("live", "info", `Live: sing and hear the ${this.instrument().name}. Wear headphones, or the mic hears the instrument and it howls.`);
       this.model.set("live_underruns", 0);
+      this.model.set("live_latency_ms", 0);
       this.model.set("live_stats", {});
     } else {
       this.on = false;
-      this.stream = null;
-      this.audio.setLive(false);
+      this.release();
       input.checked = false;
-      if (!this.isRecording()) this.traceFeed.stop();
-      else if (!this.traceFeed.running) this.traceFeed.start(); // the trace keeps going for the take
+      if (this.isRecording() && !this.traceFeed.running) this.traceFeed.start(); // the trace keeps going for the take
       this.mic.release("live");
       this.status.set("live", null);
       this.view.liveStats.textContent = "";
@@ -127,71 +169,53 @@ export class LiveLoop {
     this.model.save_changes();
   }
 
-  /** One microphone block (endFrame: its last sample's frame in the audio context). */
-  block(samples, endFrame, ctxLen) {
-    const ctx = this.audio.ctx;
-    // When the page stalls (garbage collection, a busy notebook), blocks queue up; playing them
-    // late only grows the delay, so drop what is already stale and count it.
-    if (ctx.currentTime - endFrame / ctx.sampleRate > MAX_LIVE_LAG_S) {
-      this.skipped++;
-      return;
-    }
-    const t0 = performance.now();
-    if (this.lastBlockAt) this.load.maxGapMs = Math.max(this.load.maxGapMs, t0 - this.lastBlockAt);
-    this.lastBlockAt = t0;
-    try {
-      const out = this.stream.process(samples);
-      const lag = Math.round(((this.stream.latencySamples || 0) * ctx.sampleRate) / RATE);
-      this.audio.playLive(out, endFrame - ctxLen - lag);
-      const ms = performance.now() - t0;
-      this.load.processMs.push(ms);
-      if (this.load.processMs.length > PROCESS_MS_KEPT) this.load.processMs.shift();
-    } catch (err) {
-      this.status.set("live", "error", `Live stopped: the instrument failed (${errText(err)}).`);
-      this.set(false);
-    }
-    if (!this.stream || !this.stream.tapped) this.traceFeed.push(samples);
+  /** The worklet's features, frame by frame: the pitch trace shows them. */
+  frames(m) {
+    if (this.on) this.view.trace.push(asFrames(m));
   }
 
-  /** The worklet's report on live output: underruns, trims, buffer, latency. */
-  stats(st) {
+  /** The worklet's figures: measured delay, the device's latencies, misses. */
+  figures(f) {
     if (!this.on) return;
-    this.model.set("live_underruns", st.underruns);
-    const ms = [...this.load.processMs].sort((a, b) => a - b);
-    // How hard the page works for live play; the numbers to look at when it stutters.
+    this.model.set("live_underruns", f.underruns);
+    if (f.measuredDelayMs != null) this.model.set("live_latency_ms", round1(f.measuredDelayMs));
     this.model.set("live_stats", {
-      dropped_blocks: this.skipped || 0,
-      trims: st.trims,
-      cushion_ms: Math.round(st.cushionMs),
-      buffered_ms: Math.round(st.bufferedMs),
-      process_ms_median: ms.length ? Math.round(ms[ms.length >> 1] * 10) / 10 : null,
-      process_ms_max: ms.length ? Math.round(ms[ms.length - 1] * 10) / 10 : null,
-      max_gap_ms: Math.round(this.load.maxGapMs),
-      block_ms: Math.round((1000 * BLOCK_SAMPLES) / RATE),
+      measured_delay_ms: round1(f.measuredDelayMs), // in the page's audio graph, voice in -> instrument out
+      algorithm_ms: round1(f.algorithmMs), // what the chain must wait for (look-ahead + one frame)
+      base_latency_ms: round1(f.baseLatencyMs), // the device's side, as the browser reports it
+      output_latency_ms: round1(f.outputLatencyMs),
+      max_quantum_ms: round1(f.maxQuantumMs), // the slowest render quantum (8 ms of sound at 16 kHz)
+      late: f.late, // times the graph was pulled 20+ ms late (this thread or the device's)
+      max_late_ms: round1(f.maxLateMs),
+      seconds: round1(f.seconds),
     });
-    if (st.latencyMs != null) this.model.set("live_latency_ms", Math.round(st.latencyMs * 10) / 10);
     this.model.save_changes();
-    this.view.liveStats.textContent = st.latencyMs == null ? "" : `delay ${Math.round(st.latencyMs)} ms${st.underruns ? ` · ${st.underruns} gaps` : ""}`;
+    const delay = f.measuredDelayMs == null ? "measuring delay…" : `delay ${Math.round(f.measuredDelayMs)} ms`;
+    const card = `sound card +${Math.round(f.baseLatencyMs)} ms base +${Math.round(f.outputLatencyMs)} ms output`;
+    this.view.liveStats.textContent = `${delay} · ${card}${f.underruns ? ` · ${f.underruns} gaps` : ""}`;
+    this.view.liveStats.title =
+      `Measured in the page, voice in -> instrument out: ${f.measuredDelayMs == null ? "not yet (sing a few notes)" : `${f.measuredDelayMs.toFixed(1)} ms`}` +
+      ` (the instrument needs ${f.algorithmMs} ms of your voice ahead). The sound card adds what the browser reports:` +
+      ` ${Math.round(f.baseLatencyMs)} ms base + ${Math.round(f.outputLatencyMs)} ms output.`;
   }
 
-  /** New sound settings: retune the running stream in place (a new one would restart its features and phase). */
+  /** New sound settings: the running instrument retunes in place (its features and phase go on). */
   retune() {
-    if (!this.playing) return;
-    if (this.stream.setOptions) this.stream.setOptions(this.soundOptions());
-    else this.stream = this.newStream();
+    if (!this.node) return;
+    this.node.setOptions(this.liveOptions());
+    if (this.node.room) this.node.room.wet.gain.value = this.soundOptions().room ? 1 : 0;
   }
 
-  /** The instrument is about to be replaced or removed: the stream must not feed its decoder any more. */
+  /** The instrument is about to be replaced or removed: stop playing it. */
   drop() {
-    this.stream = null;
+    this.release();
   }
 
-  /** A new instrument has loaded: keep playing live on it once it is warm. */
+  /** A new instrument has loaded: keep playing live on it. */
   async follow(inst) {
-    if (!this.on) return;
+    if (!this.on || this.instrument().inst !== inst) return;
     try {
-      await this.warmUp(inst);
-      if (this.on && this.instrument().inst === inst) this.stream = this.newStream();
+      await this.start();
     } catch (err) {
       this.unavailable(err);
       this.set(false);
@@ -200,5 +224,6 @@ export class LiveLoop {
 
   dispose() {
     this.disposed = true;
+    this.release();
   }
 }

@@ -23,6 +23,7 @@ export class InstrumentLoader {
     this.status = status;
     this.hooks = hooks;
     this.inst = null;
+    this.files = null; // the loaded instrument's files: Live hands them to its worklet
     this.name = "";
     this.loadSeq = 0;
     this.fingerprint = null;
@@ -92,6 +93,7 @@ export class InstrumentLoader {
     this.hooks.willReplace();
     if (this.inst) this.inst.dispose();
     this.inst = inst;
+    this.files = files;
     this.fingerprint = fingerprint;
     this.name = content.name ? content.name.charAt(0).toUpperCase() + content.name.slice(1) : label;
     this.setState("ready");
@@ -106,6 +108,7 @@ export class InstrumentLoader {
     this.hooks.willReplace();
     if (this.inst) this.inst.dispose();
     this.inst = null;
+    this.files = null;
     this.fingerprint = null;
     this.model.set("model_state", "error"); // saved with the status below
     this.view.renderModelChip("error", "no instrument");
