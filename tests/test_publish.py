@@ -13,10 +13,10 @@ from sounds_kit.errors import UserFacingError
 from sounds_kit.instrument.files import browser_files
 from sounds_kit.instrument.load import resolve_model_dir
 from sounds_kit.publish import build_site
-from sounds_kit.publish.site import STATIC
+from sounds_kit.publish.site import PAGE_DIR
 from sounds_kit.widgets.sing import SingWidget
 
-pytestmark = pytest.mark.skipif(not (STATIC / "page.js").exists(), reason="the page bundle is not built")
+pytestmark = pytest.mark.skipif(not (PAGE_DIR / "page.json").exists(), reason="the page bundle is not built")
 
 
 def test_a_site_holds_the_page_engine_and_each_instruments_exported_files(tmp_path):
@@ -37,19 +37,26 @@ def test_a_site_holds_the_page_engine_and_each_instruments_exported_files(tmp_pa
     assert traits["instrument"] == "shehnai" and traits["raga"] == "bhupali" and traits["tanpura"] is True
     assert traits["sa_hz"] == pytest.approx(w.sa_hz) and traits["model_state"] == "none"
     assert "layout" not in traits
-    # The wasm binaries the bundle links are next to it; the widget's own bundle is not shipped.
-    linked = set(re.findall(r"tfjs-backend-wasm[\w-]*-[A-Z0-9]{8}\.wasm", (site / "page.js").read_text()))
-    assert linked and all((site / n).is_file() for n in linked)
+    # Every file the bundle can load is there (chunks, wasm binaries); the widget's own bundle is not.
+    manifest = json.loads((PAGE_DIR / "page.json").read_text())
+    assert all((site / n).is_file() for n in manifest["files"])
+    for chunks in manifest["backends"].values():
+        assert set(chunks) <= set(manifest["files"])
+    assert any(n.endswith(".wasm") for n in manifest["backends"]["wasm"])
+    assert not any(n.endswith(".wasm") for n in manifest["backends"]["webgl"])
     assert not (site / "widget.js").exists()
-    assert report.instruments == ["shehnai", "bansuri"] and report.page_gzip > 0 and report.wasm_gzip > 0
+    assert report.instruments == ["shehnai", "bansuri"] and report.page_gzip > 0
+    assert report.first_play_gzip("wasm") > report.page_gzip + max(report.instrument_gzip.values())
 
 
-def test_the_service_worker_caches_every_file_and_the_page_loads_nothing_from_elsewhere(tmp_path):
+def test_the_service_worker_caches_the_shell_and_the_page_loads_nothing_from_elsewhere(tmp_path):
     site = tmp_path / "site"
     build_site(["bansuri"], site, traits=SingWidget().page_traits())
-    files = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file() and p.name != "sw.js")
-    cached = json.loads(re.search(r"const FILES = (\[.*\]);", (site / "sw.js").read_text()).group(1))
-    assert set(files) <= set(cached) and "./" in cached
+    manifest = json.loads((PAGE_DIR / "page.json").read_text())
+    shell = json.loads(re.search(r"const SHELL = (\[.*\]);", (site / "sw.js").read_text()).group(1))
+    # Backends and instruments are cached when first used, not at install (a phone fetches only its own).
+    assert set(shell) == {"./", "index.html", "site.json", *manifest["always"]}
+    assert all((site / n).is_file() for n in shell if n != "./")
     html = (site / "index.html").read_text()
     assert "default-src 'self'" in html and "connect-src 'self'" in html
     assert not re.search(r"(src|href)=\"(https?:)?//", html), "the page links another host"
@@ -69,8 +76,9 @@ def test_a_new_build_changes_the_cache_name_only_when_a_file_changes(tmp_path):
 def test_the_command_reports_the_download_weight(tmp_path, capsys):
     assert main(["publish", "bansuri", "-o", str(tmp_path / "site"), "--raga", "bhupali"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"page \+ engine: \d+ KB gzip", out)
-    assert re.search(r"first play \(page \+ engine \+ one instrument\): \d+ KB gzip on WebGL", out)
+    assert re.search(r"page \+ engine core: \d+ KB gzip", out)
+    for backend in ("webgl", "wasm"):
+        assert re.search(rf"first play on {backend} \(page \+ engine \+ one instrument\): \d+ KB gzip", out)
     assert "python -m http.server" in out
 
 

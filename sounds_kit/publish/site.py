@@ -20,9 +20,9 @@ from sounds_kit._version import __version__
 from sounds_kit.errors import ModelFileError, UserFacingError
 
 HERE = Path(__file__).resolve().parent
-STATIC = HERE.parent / "static"
-PAGE_BUNDLE = "page.js"
+PAGE_DIR = HERE.parent / "static" / "page"  # built by widgets/build.mjs, with page.json describing it
 WEIGHT_GOAL_BYTES = 400_000  # issue 15: page + engine + one instrument, gzip, for the first play
+SHELL = ("index.html", "site.json", "sw.js")  # written here; the bundle's files come from page.json
 
 
 @dataclass
@@ -31,26 +31,25 @@ class SiteReport:
 
     site_dir: Path
     instruments: list[str]
-    page_gzip: int  # index.html + page.js + site.json + sw.js
-    wasm_gzip: int  # the wasm binary, fetched only where the wasm backend is chosen
+    page_gzip: int  # index.html, site.json, sw.js and the bundle's always-loaded files
+    backend_gzip: dict[str, int]  # what each TF.js backend adds when it runs (its chunks, wasm's binary)
     instrument_gzip: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def first_play_gzip(self) -> int:
-        """Page, engine and the largest instrument, on WebGL (no wasm binary)."""
-        return self.page_gzip + max(self.instrument_gzip.values())
+    def first_play_gzip(self, backend: str) -> int:
+        """Page, engine on ``backend`` and the largest instrument."""
+        return self.page_gzip + self.backend_gzip[backend] + max(self.instrument_gzip.values())
 
     def lines(self) -> list[str]:
         kb = lambda n: f"{n / 1000:.0f} KB"  # noqa: E731
         out = [f"wrote {self.site_dir} ({', '.join(self.instruments)})",
-               f"page + engine: {kb(self.page_gzip)} gzip"]  # fmt: skip
-        out += [f"  {name}: {kb(size)} gzip" for name, size in self.instrument_gzip.items()]
-        webgl, wasm = self.first_play_gzip, self.first_play_gzip + self.wasm_gzip
-        verdict = lambda n: "within" if n <= WEIGHT_GOAL_BYTES else "over"  # noqa: E731
-        out.append(
-            f"first play (page + engine + one instrument): {kb(webgl)} gzip on WebGL ({verdict(webgl)} the "
-            f"{kb(WEIGHT_GOAL_BYTES)} goal), {kb(wasm)} where WebAssembly runs the network ({verdict(wasm)})"
-        )
+               f"page + engine core: {kb(self.page_gzip)} gzip"]  # fmt: skip
+        out += [f"  + {name} backend: {kb(size)} gzip" for name, size in self.backend_gzip.items()]
+        out += [f"  + {name}: {kb(size)} gzip" for name, size in self.instrument_gzip.items()]
+        for backend in ("webgl", "wasm"):
+            n = self.first_play_gzip(backend)
+            verdict = "within" if n <= WEIGHT_GOAL_BYTES else "over"
+            out.append(f"first play on {backend} (page + engine + one instrument): {kb(n)} gzip "
+                       f"({verdict} the {kb(WEIGHT_GOAL_BYTES)} goal)")  # fmt: skip
         return out
 
 
@@ -58,21 +57,19 @@ def gzip_size(data: bytes) -> int:
     return len(gzip.compress(data, compresslevel=9, mtime=0))
 
 
-def page_assets() -> dict[str, Path]:
-    """The built page bundle and its wasm binaries; a clear error when the JS was not built."""
-    bundle = STATIC / PAGE_BUNDLE
-    if not bundle.exists():
+def page_manifest() -> dict:
+    """page.json of the built page: its files, those always loaded, and each backend's extra files."""
+    manifest_path = PAGE_DIR / "page.json"
+    if not manifest_path.exists():
         raise UserFacingError(
-            f"{bundle} is missing: the page's JS was not built. Run `npm --prefix widgets run build` "
+            f"{manifest_path} is missing: the page's JS was not built. Run `npm --prefix widgets run build` "
             "(or reinstall the kit with `pip install .`)."
         )
-    linked = set(re.findall(r"tfjs-backend-wasm[\w-]*-[A-Z0-9]{8}\.wasm", bundle.read_text()))
-    assets = {PAGE_BUNDLE: bundle}
-    for name in sorted(linked):
-        if not (STATIC / name).exists():
-            raise UserFacingError(f"{STATIC / name} is missing: rebuild the page with `npm --prefix widgets run build`")
-        assets[name] = STATIC / name
-    return assets
+    manifest = json.loads(manifest_path.read_text())
+    for name in manifest["files"]:
+        if not (PAGE_DIR / name).is_file():
+            raise UserFacingError(f"{PAGE_DIR / name} is missing: rebuild with `npm --prefix widgets run build`")
+    return manifest
 
 
 def _slug(text: str) -> str:
@@ -97,7 +94,7 @@ def build_site(
     if not instruments:
         raise UserFacingError("publish needs at least one instrument")
     site_dir = Path(site_dir)
-    assets = page_assets()
+    manifest = page_manifest()
     entries, files_by_key, labels = [], {}, {}
     for given in instruments:
         try:
@@ -133,25 +130,25 @@ def build_site(
     for key, files in files_by_key.items():
         for name, data in files.items():
             written[f"instruments/{key}/{name}"] = data
-    for name, path in assets.items():
-        written[name] = path.read_bytes()
+    for name in manifest["files"]:
+        written[name] = (PAGE_DIR / name).read_bytes()
     html = (HERE / "index.html").read_text()
     written["index.html"] = html.replace("__TITLE__", _html_text(title)).replace("__VERSION__", __version__).encode()
     written["site.json"] = json.dumps(site, indent=1).encode()
-    cached = ["./", *sorted(written)]
+    shell = ["./", "index.html", "site.json", *manifest["always"]]
+    # The cache's name changes with any file, so a new build replaces what phones hold.
     cache_key = hashlib.sha256(b"".join(hashlib.sha256(written[n]).digest() for n in sorted(written))).hexdigest()[:16]
-    sw = (HERE / "sw.js").read_text().replace("__CACHE_KEY__", cache_key).replace("__FILES__", json.dumps(cached))
+    sw = (HERE / "sw.js").read_text().replace("__CACHE_KEY__", cache_key).replace("__FILES__", json.dumps(shell))
     written["sw.js"] = sw.encode()
     for rel, data in written.items():
         path = site_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
 
-    page = sum(gzip_size(written[n]) for n in ("index.html", PAGE_BUNDLE, "site.json", "sw.js"))
-    simd = [n for n in assets if "simd" in n]
-    wasm = gzip_size(written[simd[0]]) if simd else 0
+    page = sum(gzip_size(written[n]) for n in (*SHELL, *manifest["always"]))
+    backends = {b: sum(gzip_size(written[n]) for n in files) for b, files in manifest["backends"].items()}
     per_instrument = {e["name"]: sum(gzip_size(written[f"{e['path']}{n}"]) for n in e["files"]) for e in entries}
-    return SiteReport(site_dir, [e["name"] for e in entries], page, wasm, per_instrument)
+    return SiteReport(site_dir, [e["name"] for e in entries], page, backends, per_instrument)
 
 
 def _html_text(text: str) -> str:

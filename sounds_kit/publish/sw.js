@@ -1,9 +1,11 @@
-// Offline once loaded: the page, the engine and the instruments come from this cache first.
+// Offline once loaded. The shell (page, settings, the engine's always-loaded code) is cached at
+// install; everything else (a backend's chunks, an instrument's files) is cached the first time the
+// page fetches it, so a phone never downloads the backends and instruments it does not use.
 const CACHE = "sounds-kit-__CACHE_KEY__";
-const FILES = __FILES__;
+const SHELL = __FILES__;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -15,6 +17,18 @@ self.addEventListener("activate", (event) => {
 });
 
 self.addEventListener("fetch", (event) => {
-  if (event.request.method !== "GET") return;
-  event.respondWith(caches.match(event.request, { ignoreSearch: true }).then((hit) => hit || fetch(event.request)));
+  const request = event.request;
+  if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
+  event.respondWith(
+    caches.open(CACHE).then((cache) =>
+      cache.match(request, { ignoreSearch: true }).then(
+        (hit) =>
+          hit ||
+          fetch(request).then((response) => {
+            if (response.ok) cache.put(request, response.clone());
+            return response;
+          }),
+      ),
+    ),
+  );
 });

@@ -1,12 +1,16 @@
 // TF.js backends for the decoder: webgl, wasm and cpu, chosen automatically with a fallback.
-// In the widget the wasm binaries are bundled (esbuild binary loader) and handed to TF.js as blob
-// URLs, so choosing wasm never makes a network request; the page build links them as files.
+// Each backend is imported only when it is tried: the widget's single-file bundle inlines them all,
+// while the published page's split build fetches only the chunk of the backend that runs (a phone on
+// WebGL never downloads wasm, and the other way round). The wasm binaries come from wasm_binaries.js
+// (bytes in the widget, turned into blob URLs so choosing wasm makes no request; files beside the
+// page's bundle on the page).
 import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
-import "@tensorflow/tfjs-backend-webgl";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import wasmPlain from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm";
-import wasmSimd from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm";
+
+const BACKEND_MODULES = {
+  webgl: () => import("@tensorflow/tfjs-backend-webgl"),
+  wasm: () => import("@tensorflow/tfjs-backend-wasm"),
+  cpu: () => import("@tensorflow/tfjs-backend-cpu"),
+};
 
 export { tf };
 
@@ -33,15 +37,16 @@ export function autoOrder() {
 }
 
 let wasmConfigured = false;
-function configureWasm() {
+async function configureWasm(wasmModule) {
   if (wasmConfigured) return;
+  const { wasmPlain, wasmSimd } = await import("./wasm_binaries.js");
   // The widget bundle carries the binaries (bytes); the published page links them as files (a URL
-  // next to the bundle), so a phone on WebGL never downloads them.
+  // next to the bundle).
   const url = (bin) =>
     typeof bin === "string" ? new URL(bin, import.meta.url).href : URL.createObjectURL(new Blob([bin], { type: "application/wasm" }));
   const simd = url(wasmSimd);
   // Threads need SharedArrayBuffer (COOP/COEP), which Jupyter does not send: never use them.
-  setWasmPaths({
+  wasmModule.setWasmPaths({
     "tfjs-backend-wasm.wasm": url(wasmPlain),
     "tfjs-backend-wasm-simd.wasm": simd,
     "tfjs-backend-wasm-threaded-simd.wasm": simd,
@@ -58,7 +63,8 @@ export async function chooseBackend(preferred = "auto") {
   const notes = [];
   for (const name of order) {
     try {
-      if (name === "wasm") configureWasm();
+      const mod = await BACKEND_MODULES[name]();
+      if (name === "wasm") await configureWasm(mod);
       // setBackend resolves false (or throws) when the backend cannot initialise, e.g. no WebGL.
       const ok = await tf.setBackend(name);
       if (ok) {
