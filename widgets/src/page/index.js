@@ -4,7 +4,7 @@ import { renderSing } from "../sing/index.js";
 import { conventions } from "../dsp/conventions.js";
 import { PageModel } from "./model.js";
 import { PageHost } from "./host.js";
-import { pagePhrase } from "./phrases.js";
+import { insecureMessage, pagePhrase } from "./phrases.js";
 import { wavBytes } from "./wav.js";
 
 function button(text, onClick) {
@@ -42,6 +42,14 @@ async function boot() {
   const host = new PageHost(site, model, refresh);
   bar.replaceChildren(voiceBtn, outBtn);
   refresh();
+  if (!globalThis.isSecureContext) {
+    // Said at the top, where a phone's screen shows it, and not only in the widget's banners below.
+    const note = document.createElement("p");
+    note.className = "pg-warning";
+    note.setAttribute("role", "alert");
+    note.textContent = insecureMessage();
+    app.before(note);
+  }
   app.replaceChildren();
   renderSing({ model, el: app });
   // For tests and curious people: the page's state, read-only by convention.
