@@ -31,7 +31,7 @@ from .conventions import (
     n_frames,
 )
 from .errors import AudioError
-from .pitch_tracker import PATH_LAG, Candidates, PitchPath, find_candidates
+from .pitch_tracker import PATH_LAG, Candidates, PitchPath, find_dips, score_dips
 
 # Lags searched: every period in F0_MIN_HZ..F0_MAX_HZ. One extra lag beyond TAU_MAX lets the
 # parabola around a minimum at TAU_MAX see its right neighbour; YIN_GUARD more lags keep the
@@ -247,9 +247,10 @@ def _analyse(audio: np.ndarray, with_f0: bool) -> dict[str, np.ndarray]:
         energy0, energy, spec = _lag_spectrum(rows)
         diff, cmnd = _difference_rows(energy0, energy, spec)
         decided = []
+        dips = find_dips(cmnd, diff, TAU_MIN, TAU_MAX)
         for k, frame in enumerate(range(i0, i1)):
             quiet = loud[frame] < VOICED_LOUDNESS_DB
-            cands = Candidates() if quiet else find_candidates(cmnd[k], diff[k], TAU_MIN, TAU_MAX)
+            cands = Candidates() if quiet else score_dips(*dips[k])
             pending[frame] = (diff[k], spec[k], cands)
             decision = path.step(cands, float(loud[frame]))
             if decision is not None:

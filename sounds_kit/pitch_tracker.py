@@ -51,34 +51,33 @@ class Candidates:
     min_cmnd: float = 1.0  # deepest cmnd in the lag range (whether or not a dip): the unvoiced confidence
 
 
-def find_dips(cmnd: np.ndarray, diff: np.ndarray, tau_min: int, tau_max: int) -> tuple[list, list, list, float]:
-    """The frame's dips: (integer lags, depths, interpolated lags, deepest cmnd in the lag range).
+def find_dips(cmnd: np.ndarray, diff: np.ndarray, tau_min: int, tau_max: int) -> list[tuple[list, list, list, float]]:
+    """Each frame's dips: (integer lags, depths, interpolated lags, deepest cmnd in the lag range).
 
-    ``cmnd`` and ``diff`` hold lags 0..tau_max + 1. A dip is a lag in tau_min..tau_max strictly below its
-    left neighbour and not above its right one. Its depth is the vertex value of a parabola through cmnd
-    at lag - 1, lag, lag + 1 (at least 0; integer lags alone misjudge short periods: a 1175 Hz tone's
-    dip at lag 13.6 reads ~0.1 at lag 14 but ~0 at lag 41), kept if under candidate_max_cmnd. Its
-    interpolated lag is the vertex of a parabola through diff (shift clipped to +-0.5).
+    ``cmnd`` and ``diff`` are [frames, lags 0..tau_max + 1] (or one frame's row). A dip is a lag in
+    tau_min..tau_max strictly below its left neighbour and not above its right one. Its depth is the
+    vertex value of a parabola through cmnd at lag - 1, lag, lag + 1 (at least 0; integer lags alone
+    misjudge short periods: a 1175 Hz tone's dip at lag 13.6 reads ~0.1 at lag 14 but ~0 at lag 41),
+    kept if under candidate_max_cmnd. Its interpolated lag is the vertex of a parabola through diff
+    (shift clipped to +-0.5). Vectorised over frames; the JS loops over lags with the same operations.
     """
-    cm = cmnd.tolist()
-    d = diff.tolist()
-    limit = P["candidate_max_cmnd"]
-    lags, depths, fracs = [], [], []
-    for tau in range(tau_min, tau_max + 1):
-        y = cm[tau]
-        if y < cm[tau - 1] and y <= cm[tau + 1]:
-            bend = cm[tau - 1] - 2.0 * y + cm[tau + 1]
-            if bend > 0.0:
-                y = max(y - (cm[tau - 1] - cm[tau + 1]) ** 2 / (8.0 * bend), 0.0)
-            if y >= limit:
-                continue
-            left, mid, right = d[tau - 1], d[tau], d[tau + 1]
-            curve = left - 2.0 * mid + right
-            shift = 0.5 * (left - right) / curve if curve > 0.0 else 0.0
-            lags.append(tau)
-            depths.append(y)
-            fracs.append(tau + min(max(shift, -0.5), 0.5))
-    return lags, depths, fracs, min(cm[tau_min : tau_max + 1])
+    cm = np.atleast_2d(np.asarray(cmnd, np.float64))[:, tau_min - 1 : tau_max + 2]
+    d = np.atleast_2d(np.asarray(diff, np.float64))[:, tau_min - 1 : tau_max + 2]
+    left, y, right = cm[:, :-2], cm[:, 1:-1], cm[:, 2:]
+    bend = left - 2.0 * y + right
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depth = np.where(bend > 0.0, np.maximum(y - (left - right) ** 2 / (8.0 * bend), 0.0), y)
+        curve = d[:, :-2] - 2.0 * d[:, 1:-1] + d[:, 2:]
+        shift = np.where(curve > 0.0, 0.5 * (d[:, :-2] - d[:, 2:]) / curve, 0.0)
+    dip = (y < left) & (y <= right) & (depth < P["candidate_max_cmnd"])
+    frac = np.arange(tau_min, tau_max + 1) + np.clip(shift, -0.5, 0.5)
+    deepest = y.min(axis=1)
+    out = []
+    for row in range(len(y)):
+        cols = np.flatnonzero(dip[row])
+        lags = (cols + tau_min).tolist()
+        out.append((lags, depth[row, cols].tolist(), frac[row, cols].tolist(), float(deepest[row])))
+    return out
 
 
 def score_dips(lags: list[int], depths: list[float], fracs: list[float], min_cmnd: float) -> Candidates:
@@ -108,11 +107,6 @@ def score_dips(lags: list[int], depths: list[float], fracs: list[float], min_cmn
                 out.cost[a] += penalty
                 break
     return out
-
-
-def find_candidates(cmnd: np.ndarray, diff: np.ndarray, tau_min: int, tau_max: int) -> Candidates:
-    """The frame's candidate dips with their local costs: :func:`score_dips` of :func:`find_dips`."""
-    return score_dips(*find_dips(cmnd, diff, tau_min, tau_max))
 
 
 class PitchPath:
