@@ -12,8 +12,10 @@ Trackers: ``kit`` (sounds_kit.features.compute_f0, voiced = confidence >= VOICED
 ``kit-before`` (the kit's tracker at 9e696c4, before issue 12: YIN's first dip under 0.15 on the same difference
 function, voiced = 1 - cmnd >= 0.5 and loudness >= -60 dB); ``pyin`` (librosa.pyin, 65-2000 Hz,
 frame 1024, hop 64, its own voicing); ``pyin-gated`` (pyin's frames, voiced only where the kit's
-loudness is >= -60 dB: pyin holds notes into digital silence, which this forgives it). ``--js`` adds the
-speed of the browser's tracker (widgets/src/dsp/features.js under Node) on the same audio.
+loudness is >= -60 dB: pyin holds notes into digital silence, which this forgives it); ``swift-f0`` (a
+neural peer, ONNX weights in its PyPI package, when installed: ``pip install swift-f0``; 16 ms frames mapped
+to the nearest frame here, voiced = its confidence >= 0.5, ~176 ms of look-ahead when streamed).
+``--js`` adds the speed of the browser's tracker (widgets/src/dsp/features.js under Node) on the same audio.
 
 Prints a table, then one ``RESULT {json}`` line per voice type and tracker.
 """
@@ -82,6 +84,26 @@ def pyin(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.nan_to_num(f0), voiced
 
 
+def swift_f0_tracker():
+    """swift-f0 as a tracker at the kit's frame rate, or None when the package is not installed."""
+    try:
+        from swift_f0 import SwiftF0
+    except ImportError:
+        return None
+    model = SwiftF0(threads=1)
+
+    def track(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        result = model.detect(np.asarray(audio, np.float32), SAMPLE_RATE, fmin=F0_MIN_HZ, fmax=F0_MAX_HZ)
+        times = np.arange(F.n_frames(len(audio))) * HOP_SIZE / SAMPLE_RATE
+        stamps = result.timestamps
+        right = np.clip(np.searchsorted(stamps, times), 0, len(stamps) - 1)
+        left = np.maximum(right - 1, 0)
+        nearest = np.where(np.abs(stamps[left] - times) <= np.abs(stamps[right] - times), left, right)
+        return result.pitch_hz[nearest], result.confidence[nearest] >= 0.5
+
+    return track
+
+
 def js_speed(clips: list[np.ndarray]) -> float:
     """x real time of widgets/src/dsp/features.js computeFeatures (Node, one thread) over the clips."""
     script = ROOT / "benchmarks" / "pitch_tracking_js.mjs"
@@ -107,6 +129,12 @@ def main() -> None:
     if not args.no_pyin:
         trackers["pyin"] = pyin
         pyin(np.zeros(SAMPLE_RATE // 4, np.float32))  # compile numba kernels before timing
+    swift = swift_f0_tracker()
+    if swift is not None:
+        trackers["swift-f0"] = swift
+        swift(np.zeros(SAMPLE_RATE // 4, np.float32))
+    else:
+        print("swift-f0 is not installed: its column is left out (pip install swift-f0)")
     kit(np.zeros(SAMPLE_RATE // 4, np.float32))
 
     results: dict[str, dict[str, dict]] = {t: {} for t in trackers}
