@@ -96,7 +96,7 @@ def _raised_cosine(n: int, attack: float = 0.35) -> np.ndarray:
 # The effects (audio in, audio out; ``level`` is the clip's note level as an RMS amplitude)
 
 
-def add_breath(audio, sounding, onsets, level, rng, rest_db=(-30.0, -22.0), under_db=-20.0) -> np.ndarray:
+def add_breath(audio, sounding, level, rng, rest_db=(-30.0, -22.0), under_db=-20.0) -> np.ndarray:
     """Inhales in the rests (peaking ``rest_db`` below the note level) and aspiration under notes.
 
     The aspiration follows the voice's own envelope ``under_db`` below it: a breathy voice.

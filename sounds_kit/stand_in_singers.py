@@ -174,7 +174,7 @@ def _apply_effects(audio: np.ndarray, f0: np.ndarray, notes, effects, rng, room_
     sounding = f0 > 0
     onsets = _onsets(notes)
     if "breath" in effects:
-        audio = fx.add_breath(audio, sounding, onsets, level, rng)
+        audio = fx.add_breath(audio, sounding, level, rng)
     if "consonants" in effects:
         audio = fx.add_before_onsets(audio, onsets, lambda: fx.consonant_burst(rng, level), rng)
     if "espeak_consonants" in effects:
