@@ -14,6 +14,7 @@ import functools
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,9 @@ def _resonator(x: np.ndarray, freq: float, q: float) -> np.ndarray:
     return lfilter([1.0 - r], a, x)
 
 
-def shaped_noise(n: int, rng: np.random.Generator, formants: list[tuple[float, float]], tilt_hz: float = 0.0):
+def shaped_noise(
+    n: int, rng: np.random.Generator, formants: list[tuple[float, float]], tilt_hz: float = 0.0
+) -> np.ndarray:
     """Unit-RMS noise through parallel resonances [(Hz, Q)]: a vocal tract excited by turbulence.
 
     ``tilt_hz`` > 0 adds a first-order high-pass there (fricatives); the bands are summed with random
@@ -96,7 +99,14 @@ def _raised_cosine(n: int, attack: float = 0.35) -> np.ndarray:
 # The effects (audio in, audio out; ``level`` is the clip's note level as an RMS amplitude)
 
 
-def add_breath(audio, sounding, level, rng, rest_db=(-30.0, -22.0), under_db=-20.0) -> np.ndarray:
+def add_breath(
+    audio: np.ndarray,
+    sounding: np.ndarray,
+    level: float,
+    rng: np.random.Generator,
+    rest_db: tuple[float, float] = (-30.0, -22.0),
+    under_db: float = -20.0,
+) -> np.ndarray:
     """Inhales in the rests (peaking ``rest_db`` below the note level) and aspiration under notes.
 
     The aspiration follows the voice's own envelope ``under_db`` below it: a breathy voice.
@@ -139,7 +149,13 @@ def consonant_burst(rng: np.random.Generator, level: float) -> np.ndarray:
     return db(rng.uniform(-10.0, -2.0)) * level * np.concatenate([release, 0.4 * aspiration])
 
 
-def add_before_onsets(audio, onsets, make, rng, every: float = 0.6) -> np.ndarray:
+def add_before_onsets(
+    audio: np.ndarray,
+    onsets: list[tuple[int, bool]],
+    make: Callable[[], np.ndarray],
+    rng: np.random.Generator,
+    every: float = 0.6,
+) -> np.ndarray:
     """Place ``make()`` sounds so they end 0-10 ms before note onsets (all onsets after a rest,
     a share ``every`` of the legato ones): the consonant of the sung syllable."""
     out = audio.copy()
@@ -226,7 +242,13 @@ def espeak_consonant(rng: np.random.Generator, level: float) -> np.ndarray:
     return db(rng.uniform(-12.0, -2.0)) * level * sound * fade / rms
 
 
-def add_whispers(audio, sounding, level, rng, whisper_db=(-26.0, -18.0)) -> np.ndarray:
+def add_whispers(
+    audio: np.ndarray,
+    sounding: np.ndarray,
+    level: float,
+    rng: np.random.Generator,
+    whisper_db: tuple[float, float] = (-26.0, -18.0),
+) -> np.ndarray:
     """Whispered words (espeak-ng's whisper voice) in rests long enough to hold them."""
     out = audio.copy()
     for a, b in rests(sounding, min_s=0.5):
