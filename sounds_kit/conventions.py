@@ -30,8 +30,26 @@ F0_MAX_HZ = 2000.0
 YIN_WINDOW = 512
 """YIN integration window (samples); the lag range on top of it reaches 1 / F0_MIN_HZ."""
 
-YIN_THRESHOLD = 0.15
-"""YIN absolute threshold on the cumulative mean normalised difference."""
+PITCH_TRACKER = {
+    # The pitch path over YIN candidates (docs/design.md, "Features"; sounds_kit/dsp/pitch_tracker.py). Costs are
+    # in units of the cumulative mean normalised difference (cmnd): 0 = perfectly periodic, 1 = noise.
+    "max_candidates": 6,  # dips of cmnd kept per frame (the lowest-cost ones)
+    "candidate_max_cmnd": 0.8,  # dips shallower than this are no candidates
+    "octave_prior": 0.02,  # cost per octave of lag above the frame's deepest dip (favours the shorter lag)
+    "subharmonic_penalty": 0.1,  # added to a dip at k x the lag of another dip at most ...
+    "subharmonic_margin": 0.03,  # ... this much shallower than it (k >= 2): the longer one is its multiple
+    "subharmonic_tolerance": 0.03,  # |k * shorter - longer| <= this x longer counts as a multiple
+    "jump_cost": 1.5,  # cost per octave of pitch change between consecutive frames
+    "voicing_cost": 0.8,  # cost of switching between voiced and unvoiced (hysteresis)
+    "unvoiced_cost_quiet": 0.2,  # cost of calling a frame unvoiced when it is quiet for the take ...
+    "unvoiced_cost_loud": 0.3,  # ... and when it is loud for the take (singing is loud, breath is quiet)
+    "quiet_below_db": -30.0,  # loudness relative to the running peak where "quiet" starts ...
+    "loud_above_db": -12.0,  # ... and "loud" ends (linear in between)
+    "peak_decay_db": 0.02,  # the running loudness peak falls this much per frame (5 dB/s)
+    "path_lag_frames": 1,  # frames the path decision waits for (streaming latency: one hop)
+    "confidence_margin": 0.01,  # voiced frames report confidence >= VOICED_CONFIDENCE + this, unvoiced <= - this
+}
+"""Pitch-path parameters, chosen on takes 1 and 2 of the stand-in set (the benchmark scores take 0)."""
 
 LOUDNESS_N_FFT = 512
 """Window (periodic Hann) for the A-weighted loudness, centred on each frame."""
@@ -139,7 +157,7 @@ DEFAULTS = {
     "f0_min_hz": F0_MIN_HZ,
     "f0_max_hz": F0_MAX_HZ,
     "yin_window": YIN_WINDOW,
-    "yin_threshold": YIN_THRESHOLD,
+    "pitch_tracker": PITCH_TRACKER,
     "loudness_n_fft": LOUDNESS_N_FFT,
     "loudness_floor_db": LOUDNESS_FLOOR_DB,
     "voiced_loudness_db": VOICED_LOUDNESS_DB,

@@ -52,6 +52,18 @@ def make_signals() -> list[tuple[str, str, np.ndarray]]:
     onset = 0.4 * _harmonic(np.full(len(t), 660.0), 5) * np.minimum(1.0, t / 0.01)
     signals.append(("silence_then_tone", "0.2 s of zeros, then a 660 Hz tone", np.concatenate([np.zeros(3200), onset])))
     signals.append(("quiet_noise", "white noise at -40 dBFS RMS", 0.01 * rng.standard_normal(4000)))
+    # Where the pitch path decides: a choir-like tone whose dip at half the period competes (weak
+    # fundamental, three detuned voices), then a leap across a breath-like noise gap.
+    t = _time(0.3)
+    detune = [2.0 ** (c / 1200.0) for c in (-8.0, 0.0, 9.0)]
+    choir = sum(
+        0.15 * _harmonic(np.full(len(t), 262.0 * d), 1) + _harmonic(np.full(len(t), 524.0 * d), 6) for d in detune
+    )
+    signals.append(("choir_weak_fundamental", "3 voices at 262 Hz +-9 cents, fundamental -16 dB", 0.12 * choir))
+    n = len(_time(0.12))
+    breath = np.convolve(rng.standard_normal(n), np.hanning(9), mode="same") * np.hanning(n)
+    leap = np.concatenate([0.3 * _harmonic(np.full(n, 196.0), 8), 0.02 * breath, 0.3 * _harmonic(np.full(n, 523.0), 8)])
+    signals.append(("leap_over_breath", "196 Hz, a breath-like noise gap, 523 Hz (0.12 s each)", leap))
     return [(name, desc, audio.astype(np.float32)) for name, desc, audio in signals]
 
 

@@ -24,7 +24,9 @@ def sung_like(seconds: float = 3.0, sr: int = 16000) -> np.ndarray:
     f0 = 196.0 * 2 ** (np.clip(t - 0.3, 0, 0.4) / 0.4 * 5 / 12) * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 5.5 * t))
     phase = 2 * np.pi * np.cumsum(f0) / sr
     tone = sum(0.25 / k * np.sin(k * phase) for k in range(1, 12))
-    env = np.clip(np.minimum(t / 0.05, (seconds - t) / 0.05), 0, 1)
+    # A 5 ms attack so that frame 0 is voiced: before the first voiced frame a stream holds a default
+    # f0 while the offline path fills from the right, and that phase difference would last the clip.
+    env = np.clip(np.minimum(t / 0.005, (seconds - t) / 0.05), 0, 1)
     env[(t > 1.6) & (t < 1.9)] = 0.0  # a rest: unvoiced frames in the middle
     rng = np.random.default_rng(0)
     return ((tone * env) + 0.002 * rng.standard_normal(t.size)).astype(np.float32)

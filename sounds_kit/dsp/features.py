@@ -1,4 +1,4 @@
-"""Frame features of a voice or instrument: f0 (YIN), voicing confidence, A-weighted loudness.
+"""Frame features of a voice or instrument: f0 (YIN dips + a pitch path), voicing confidence, A-weighted loudness.
 
 One definition, written down in docs/design.md ("Features"), implemented here in numpy and in
 ``widgets/src/dsp/features.js`` in plain JS; ``widgets/test/vectors/features.json`` holds the
@@ -23,12 +23,14 @@ from sounds_kit.conventions import (
     HOP_SIZE,
     LOUDNESS_FLOOR_DB,
     LOUDNESS_N_FFT,
+    PITCH_TRACKER,
     SAMPLE_RATE,
+    VOICED_CONFIDENCE,
     VOICED_LOUDNESS_DB,
-    YIN_THRESHOLD,
     YIN_WINDOW,
     n_frames,
 )
+from sounds_kit.dsp.pitch_tracker import PATH_LAG, Candidates, PitchPath, find_dips, score_dips
 from sounds_kit.errors import AudioError
 
 # Lags searched: every period in F0_MIN_HZ..F0_MAX_HZ. One extra lag beyond TAU_MAX lets the
@@ -48,7 +50,10 @@ LOUDNESS_LEFT = LOUDNESS_N_FFT // 2
 """A loudness window starts this many samples before its centre."""
 CONTEXT_LEFT = max(YIN_LEFT, LOUDNESS_LEFT)
 CONTEXT_RIGHT = max(YIN_LENGTH - YIN_LEFT, LOUDNESS_N_FFT - LOUDNESS_LEFT)
-"""Samples at and after a frame's centre that the frame reads (the streaming latency)."""
+"""Samples at and after a frame's centre that the frame reads."""
+STREAM_LATENCY = CONTEXT_RIGHT + PATH_LAG * HOP_SIZE
+"""Samples after a frame's centre before a stream can emit it: its own look-ahead, then the pitch path
+waits PATH_LAG more frames (452 samples, 28.25 ms)."""
 
 _CHUNK_FRAMES = 1024  # ~8 MB per complex [frames, bins] buffer: hour-long input stays small
 
@@ -139,19 +144,6 @@ def _difference_rows(energy0: np.ndarray, energy: np.ndarray, spec: np.ndarray) 
     return diff, cmnd
 
 
-def _choose_lags(cmnd: np.ndarray) -> np.ndarray:
-    """YIN's integer lag per row: the first dip under the threshold, else the global minimum."""
-    search = cmnd[:, TAU_MIN : TAU_MAX + 1]
-    n_lags = search.shape[1]
-    below = search < YIN_THRESHOLD
-    first = np.argmax(below, axis=-1)
-    # Descend from the first sub-threshold lag to the bottom of its dip.
-    stops = np.concatenate([search[:, 1:] >= search[:, :-1], np.ones((len(cmnd), 1), bool)], axis=-1)
-    stops &= np.arange(n_lags) >= first[:, None]
-    bottom = np.argmax(stops, axis=-1)
-    return np.where(below.any(axis=-1), bottom, np.argmin(search, axis=-1)) + TAU_MIN
-
-
 def _refine_lags(diff: np.ndarray, spec: np.ndarray, pick: np.ndarray) -> np.ndarray:
     """Sub-sample lag of the difference-function minimum next to each integer pick.
 
@@ -200,31 +192,59 @@ def _region(audio: np.ndarray, start: int, stop: int) -> np.ndarray:
     return out
 
 
+def _settle(decided: list[tuple[int, int]], pending: dict, out: dict[str, np.ndarray]) -> None:
+    """Write f0 and confidence of frames the pitch path has decided (see pitch_tracker)."""
+    margin = PITCH_TRACKER["confidence_margin"]
+    voiced = []
+    for frame, state in decided:
+        diff_row, spec_row, cands = pending.pop(frame)
+        if out["loudness_db"][frame] < VOICED_LOUDNESS_DB:
+            continue  # nothing to track in near-silence: f0 0, confidence 0
+        if state == 0:
+            periodicity = min(max(1.0 - cands.min_cmnd, 0.0), 1.0)
+            out["f0_confidence"][frame] = min(periodicity, VOICED_CONFIDENCE - margin)
+        else:
+            periodicity = min(max(1.0 - cands.cmnd[state - 1], 0.0), 1.0)
+            out["f0_confidence"][frame] = max(periodicity, VOICED_CONFIDENCE + margin)
+            voiced.append((frame, diff_row, spec_row, cands.lags[state - 1]))
+    if voiced:
+        frames, diffs, specs, lags = zip(*voiced, strict=True)
+        tau = _refine_lags(np.stack(diffs), np.stack(specs), np.asarray(lags))
+        out["f0_hz"][list(frames)] = np.clip(SAMPLE_RATE / tau, F0_MIN_HZ, F0_MAX_HZ)
+
+
 def _analyse(audio: np.ndarray, with_f0: bool) -> dict[str, np.ndarray]:
     audio = _as_signal(audio)
     total = n_frames(len(audio))
-    loud = np.empty(total, np.float64)
-    f0 = np.zeros(total, np.float64)
-    cmnd_at = np.ones(total, np.float64)
+    out = {"f0_hz": np.zeros(total), "f0_confidence": np.zeros(total), "loudness_db": np.empty(total)}
+    loud = out["loudness_db"]
+    path = PitchPath()
+    pending: dict[int, tuple] = {}  # frame -> (diff row, lag-spectrum row, candidates) until decided
     for i0 in range(0, total, _CHUNK_FRAMES):
         i1 = min(i0 + _CHUNK_FRAMES, total)
         start = i0 * HOP_SIZE - CONTEXT_LEFT
         region = _region(audio, start, (i1 - 1) * HOP_SIZE + CONTEXT_RIGHT)
         off = CONTEXT_LEFT - LOUDNESS_LEFT
         loud[i0:i1] = _loudness_rows(sliding_window_view(region[off:], LOUDNESS_N_FFT)[::HOP_SIZE][: i1 - i0])
-        if with_f0:
-            off = CONTEXT_LEFT - YIN_LEFT
-            rows = sliding_window_view(region[off:], YIN_LENGTH)[::HOP_SIZE][: i1 - i0]
-            energy0, energy, spec = _lag_spectrum(rows)
-            diff, cmnd = _difference_rows(energy0, energy, spec)
-            pick = _choose_lags(cmnd)
-            tau = _refine_lags(diff, spec, pick)
-            f0[i0:i1] = np.clip(SAMPLE_RATE / tau, F0_MIN_HZ, F0_MAX_HZ)
-            cmnd_at[i0:i1] = cmnd[np.arange(len(pick)), pick]
-    quiet = loud < VOICED_LOUDNESS_DB
-    conf = np.where(quiet, 0.0, np.clip(1.0 - cmnd_at, 0.0, 1.0))
-    f0 = np.where(quiet, 0.0, f0)  # nothing to track in near-silence
-    return {"f0_hz": f0, "f0_confidence": conf, "loudness_db": loud}
+        if not with_f0:
+            continue
+        off = CONTEXT_LEFT - YIN_LEFT
+        rows = sliding_window_view(region[off:], YIN_LENGTH)[::HOP_SIZE][: i1 - i0]
+        energy0, energy, spec = _lag_spectrum(rows)
+        diff, cmnd = _difference_rows(energy0, energy, spec)
+        decided = []
+        dips = find_dips(cmnd, diff, TAU_MIN, TAU_MAX)
+        for k, frame in enumerate(range(i0, i1)):
+            quiet = loud[frame] < VOICED_LOUDNESS_DB
+            cands = Candidates() if quiet else score_dips(*dips[k])
+            pending[frame] = (diff[k], spec[k], cands)
+            decision = path.step(cands, float(loud[frame]))
+            if decision is not None:
+                decided.append(decision)
+        _settle(decided, pending, out)
+    if with_f0:
+        _settle(path.finish(), pending, out)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,7 +257,7 @@ def compute_loudness(audio: np.ndarray) -> np.ndarray:
 
 
 def compute_f0(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """YIN f0 (Hz, 0 where too quiet to track) and voicing confidence in [0, 1] per frame, float32."""
+    """f0 (Hz, 0 where unvoiced) and voicing confidence in [0, 1] (voiced iff >= VOICED_CONFIDENCE) per frame."""
     out = _analyse(audio, with_f0=True)
     return out["f0_hz"].astype(np.float32), out["f0_confidence"].astype(np.float32)
 

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 
 import { FFT, fft, ifft, irfft, rfft } from "../src/dsp/fft.js";
 import {
-  CONTEXT_RIGHT,
   FeatureStream,
+  STREAM_LATENCY,
   aWeightingDb,
   computeF0,
   computeFeatures,
@@ -41,6 +41,9 @@ for (const entry of vectors.signals) {
       const where = `${entry.name} frame ${i}`;
       assert.ok(Math.abs(out.loudnessDb[i] - entry.loudness_db[i]) <= 0.1, `${where}: loudness`);
       assert.ok(Math.abs(out.f0Confidence[i] - entry.f0_confidence[i]) <= 0.01, `${where}: confidence`);
+      // The pitch path must decide every frame as Python did (voicing and which dip).
+      assert.equal(out.f0Confidence[i] >= 0.5, entry.f0_confidence[i] >= 0.5, `${where}: voicing decision`);
+      assert.equal(out.f0Hz[i] > 0, entry.f0_hz[i] > 0, `${where}: f0 reported only where voiced`);
       if (entry.f0_confidence[i] > 0.5) {
         voiced++;
         const cents = 1200 * Math.log2(out.f0Hz[i] / entry.f0_hz[i]);
@@ -84,8 +87,8 @@ test("streaming equals offline for any block sizes", () => {
       const block = audio.subarray(pos, pos + size);
       pos += block.length;
       const frames = stream.push(block);
-      // Only frames whose look-ahead has arrived come out.
-      assert.equal(expectStart + frames.f0Hz.length, Math.max(0, Math.floor((pos - CONTEXT_RIGHT) / 64) + 1));
+      // Only frames whose look-ahead and pitch-path decision have arrived come out.
+      assert.equal(expectStart + frames.f0Hz.length, Math.max(0, Math.floor((pos - STREAM_LATENCY) / 64) + 1));
       take(frames);
     }
     take(stream.flush());
@@ -95,11 +98,11 @@ test("streaming equals offline for any block sizes", () => {
   }
 });
 
-test("stream latency is stated and small", () => {
+test("stream latency is stated and at most 30 ms", () => {
   const stream = new FeatureStream();
-  assert.equal(stream.latencySamples, CONTEXT_RIGHT);
-  assert.ok(stream.latencySamples > 0 && stream.latencySamples < 512);
-  assert.equal(stream.push(new Float32Array(CONTEXT_RIGHT - 1)).f0Hz.length, 0);
+  assert.equal(stream.latencySamples, STREAM_LATENCY);
+  assert.ok(stream.latencySamples > 0 && stream.latencySeconds <= 0.03);
+  assert.equal(stream.push(new Float32Array(STREAM_LATENCY - 1)).f0Hz.length, 0);
   assert.equal(stream.push(new Float32Array(1)).f0Hz.length, 1);
 });
 

@@ -1,15 +1,17 @@
-// Frame features in the browser: YIN f0, voicing confidence, A-weighted loudness.
-// The same definition as sounds_kit/dsp/features.py (docs/design.md, "Features"), in float64 plain
-// JS; widgets/test/vectors/features.json holds Python's output that this must reproduce.
+// Frame features in the browser: f0 (YIN dips + a pitch path), voicing confidence, A-weighted
+// loudness. The same definition as sounds_kit/dsp/features.py (docs/design.md, "Features"), in float64
+// plain JS; widgets/test/vectors/features.json holds Python's output that this must reproduce.
 // Frame i is centred on sample i * hop_size of the zero-padded signal.
 
 import { conventions } from "./conventions.js";
 import { getFFT } from "./fft.js";
+import { PATH_LAG, PitchPath, findCandidates, noCandidates } from "./pitch_path.js";
 
 const SR = conventions.sample_rate;
 const HOP = conventions.hop_size;
 const W = conventions.yin_window;
-const THRESHOLD = conventions.yin_threshold;
+const VOICED_CONF = conventions.voiced_confidence;
+const CONF_MARGIN = conventions.pitch_tracker.confidence_margin;
 const F0_MIN = conventions.f0_min_hz;
 const F0_MAX = conventions.f0_max_hz;
 const N_LOUD = conventions.loudness_n_fft;
@@ -26,6 +28,8 @@ export const YIN_LEFT = Math.floor(YIN_LENGTH / 2);
 export const LOUDNESS_LEFT = Math.floor(N_LOUD / 2);
 export const CONTEXT_LEFT = Math.max(YIN_LEFT, LOUDNESS_LEFT);
 export const CONTEXT_RIGHT = Math.max(YIN_LENGTH - YIN_LEFT, N_LOUD - LOUDNESS_LEFT);
+// A stream emits a frame once the pitch path has decided it: PATH_LAG frames after its own look-ahead.
+export const STREAM_LATENCY = CONTEXT_RIGHT + PATH_LAG * HOP;
 export const NEWTON_STEPS = 2;
 export const ZERO_DIFF = 1e-12; // d(tau) below this x frame energy is FFT rounding noise
 
@@ -80,6 +84,18 @@ for (let k = 0; k < LAG_BINS; k++) {
   CURV_W[k] = w * (OMEGA1 * k) ** 2;
 }
 
+/** Lag-domain rows of one analysed frame, kept until the pitch path decides the frame. */
+function makeSlot() {
+  return {
+    dRe: new Float64Array(LAG_BINS), // lag spectrum D_k of d(tau) - E0
+    dIm: new Float64Array(LAG_BINS),
+    diff: new Float64Array(LAGS),
+    cmnd: new Float64Array(LAGS),
+    loud: 0,
+    cands: noCandidates(),
+  };
+}
+
 /** Per-frame analysis with its own scratch buffers; reads a virtual zero-padded signal. */
 class FrameAnalyser {
   constructor() {
@@ -94,11 +110,7 @@ class FrameAnalyser {
     this.wIm = new Float64Array(LAG_BINS);
     this.pRe = new Float64Array(LAG_BINS);
     this.pIm = new Float64Array(LAG_BINS);
-    this.dRe = new Float64Array(LAG_BINS); // lag spectrum D_k of d(tau) - E0
-    this.dIm = new Float64Array(LAG_BINS);
     this.lagBuf = new Float64Array(YIN_N_FFT);
-    this.diff = new Float64Array(LAGS);
-    this.cmnd = new Float64Array(LAGS);
     this.lRe = new Float64Array(LOUD_BINS);
     this.lIm = new Float64Array(LOUD_BINS);
   }
@@ -124,8 +136,8 @@ class FrameAnalyser {
     return 10 * Math.log10(Math.max(power, POWER_FLOOR));
   }
 
-  /** [f0 in Hz (before gating), cmnd at the chosen integer lag] of the frame at `centre`. */
-  yin(src, srcStart, srcEnd, centre) {
+  /** Difference function, cmnd and lag spectrum of the frame at `centre`, written into `slot`. */
+  yin(src, srcStart, srcEnd, centre, slot) {
     const seg = this.seg;
     FrameAnalyser.fill(seg, src, srcStart, srcEnd, centre - YIN_LEFT);
     const sq = this.sq;
@@ -139,8 +151,8 @@ class FrameAnalyser {
     this.yinFFT.rfft(seg.subarray(0, W), this.hRe, this.hIm);
     this.yinFFT.rfft(seg, this.wRe, this.wIm);
     this.yinFFT.rfft(sq, this.pRe, this.pIm);
-    const dRe = this.dRe;
-    const dIm = this.dIm;
+    const dRe = slot.dRe;
+    const dIm = slot.dIm;
     for (let k = 0; k < LAG_BINS; k++) {
       const pr = BOX_RE[k] * this.pRe[k] + BOX_IM[k] * this.pIm[k];
       const pi = BOX_RE[k] * this.pIm[k] - BOX_IM[k] * this.pRe[k];
@@ -150,8 +162,8 @@ class FrameAnalyser {
       dIm[k] = pi - 2 * ci;
     }
     this.yinFFT.irfft(dRe, dIm, this.lagBuf);
-    const diff = this.diff;
-    const cmnd = this.cmnd;
+    const diff = slot.diff;
+    const cmnd = slot.cmnd;
     diff[0] = 0;
     cmnd[0] = 1;
     let running = 0;
@@ -163,77 +175,90 @@ class FrameAnalyser {
       running += d;
       cmnd[tau] = running > 0 ? (d * tau) / running : 1;
     }
-    // First dip under the threshold, descended to its bottom; else the global minimum.
-    let pick = -1;
-    for (let tau = TAU_MIN; tau <= TAU_MAX; tau++) {
-      if (cmnd[tau] < THRESHOLD) {
-        pick = tau;
-        while (pick < TAU_MAX && cmnd[pick + 1] < cmnd[pick]) pick++;
-        break;
-      }
+  }
+}
+
+// Parabola through the raw d, then Newton steps on d's trigonometric interpolant
+// p(tau) = sum_k w_k Re(D_k exp(i omega_k tau)) / N (see _refine_lags in features.py).
+function refine(slot, pick) {
+  const diff = slot.diff;
+  const left = diff[pick - 1];
+  const mid = diff[pick];
+  const right = diff[pick + 1];
+  const curve = left - 2 * mid + right;
+  let shift = curve > 0 ? (0.5 * (left - right)) / curve : 0;
+  shift = Math.min(Math.max(shift, -0.5), 0.5);
+  let tau = pick + shift;
+  const lo = pick - 1;
+  const hi = pick + 1;
+  const dRe = slot.dRe;
+  const dIm = slot.dIm;
+  for (let step = 0; step < NEWTON_STEPS; step++) {
+    // exp(i omega_k tau) by a rotating phasor; rounding stays ~1e-13, far below a cent.
+    const cr = Math.cos(OMEGA1 * tau);
+    const ci = Math.sin(OMEGA1 * tau);
+    let zr = 1;
+    let zi = 0;
+    let slope = 0;
+    let curv = 0;
+    for (let k = 0; k < LAG_BINS; k++) {
+      const tr = dRe[k] * zr - dIm[k] * zi;
+      const ti = dRe[k] * zi + dIm[k] * zr;
+      slope -= ti * SLOPE_W[k];
+      curv -= tr * CURV_W[k];
+      const nz = zr * cr - zi * ci;
+      zi = zr * ci + zi * cr;
+      zr = nz;
     }
-    if (pick < 0) {
-      pick = TAU_MIN;
-      for (let tau = TAU_MIN + 1; tau <= TAU_MAX; tau++) if (cmnd[tau] < cmnd[pick]) pick = tau;
-    }
-    const tau = this.refine(pick);
-    const f0 = Math.min(Math.max(SR / tau, F0_MIN), F0_MAX);
-    return [f0, cmnd[pick]];
+    const delta = curv > 0 ? slope / curv : 0;
+    tau = Math.min(Math.max(tau - delta, lo), hi);
+  }
+  return tau;
+}
+
+/**
+ * Frames in order through loudness, YIN candidates and the pitch path. frame() analyses one frame
+ * and hands every frame the path has now decided to emit(index, f0Hz, f0Confidence, loudnessDb);
+ * finish() decides the rest. Offline analysis and FeatureStream both run this, so they agree.
+ */
+class FrameTracker {
+  constructor() {
+    this.analyser = new FrameAnalyser();
+    this.path = new PitchPath();
+    this.slots = Array.from({ length: PATH_LAG + 1 }, makeSlot); // frames not yet decided
   }
 
-  // Parabola through the raw d, then Newton steps on d's trigonometric interpolant
-  // p(tau) = sum_k w_k Re(D_k exp(i omega_k tau)) / N (see _refine_lags in features.py).
-  refine(pick) {
-    const diff = this.diff;
-    const left = diff[pick - 1];
-    const mid = diff[pick];
-    const right = diff[pick + 1];
-    const curve = left - 2 * mid + right;
-    let shift = curve > 0 ? (0.5 * (left - right)) / curve : 0;
-    shift = Math.min(Math.max(shift, -0.5), 0.5);
-    let tau = pick + shift;
-    const lo = pick - 1;
-    const hi = pick + 1;
-    const dRe = this.dRe;
-    const dIm = this.dIm;
-    for (let step = 0; step < NEWTON_STEPS; step++) {
-      // exp(i omega_k tau) by a rotating phasor; rounding stays ~1e-13, far below a cent.
-      const cr = Math.cos(OMEGA1 * tau);
-      const ci = Math.sin(OMEGA1 * tau);
-      let zr = 1;
-      let zi = 0;
-      let slope = 0;
-      let curv = 0;
-      for (let k = 0; k < LAG_BINS; k++) {
-        const tr = dRe[k] * zr - dIm[k] * zi;
-        const ti = dRe[k] * zi + dIm[k] * zr;
-        slope -= ti * SLOPE_W[k];
-        curv -= tr * CURV_W[k];
-        const nz = zr * cr - zi * ci;
-        zi = zr * ci + zi * cr;
-        zr = nz;
-      }
-      const delta = curv > 0 ? slope / curv : 0;
-      tau = Math.min(Math.max(tau - delta, lo), hi);
-    }
-    return tau;
-  }
-
-  /** Writes frame `index` (centre index * hop) into out at position `pos`. */
-  frame(src, srcStart, srcEnd, index, withF0, out, pos) {
+  frame(src, srcStart, srcEnd, index, emit) {
     const centre = index * HOP;
-    const loud = this.loudnessDb(src, srcStart, srcEnd, centre);
-    out.loudnessDb[pos] = loud;
-    if (!withF0) return;
-    if (loud < VOICED_DB) {
-      // Too quiet to be voiced: f0 0 and confidence 0 whatever YIN says, so skip it.
-      out.f0Hz[pos] = 0;
-      out.f0Confidence[pos] = 0;
-      return;
+    const slot = this.slots[index % this.slots.length];
+    slot.loud = this.analyser.loudnessDb(src, srcStart, srcEnd, centre);
+    if (slot.loud < VOICED_DB) {
+      slot.cands = noCandidates(); // too quiet to voice: no YIN needed
+    } else {
+      this.analyser.yin(src, srcStart, srcEnd, centre, slot);
+      slot.cands = findCandidates(slot.cmnd, slot.diff, TAU_MIN, TAU_MAX);
     }
-    const [f0, c] = this.yin(src, srcStart, srcEnd, centre);
-    out.f0Hz[pos] = f0;
-    out.f0Confidence[pos] = Math.min(Math.max(1 - c, 0), 1);
+    const decided = this.path.step(slot.cands, slot.loud);
+    if (decided !== null) this.settle(decided, emit);
+  }
+
+  finish(emit) {
+    for (const decided of this.path.finish()) this.settle(decided, emit);
+  }
+
+  settle([index, state], emit) {
+    const slot = this.slots[index % this.slots.length];
+    if (slot.loud < VOICED_DB) {
+      emit(index, 0, 0, slot.loud); // nothing to track in near-silence
+    } else if (state === 0) {
+      const periodicity = Math.min(Math.max(1 - slot.cands.minCmnd, 0), 1);
+      emit(index, 0, Math.min(periodicity, VOICED_CONF - CONF_MARGIN), slot.loud);
+    } else {
+      const periodicity = Math.min(Math.max(1 - slot.cands.cmnd[state - 1], 0), 1);
+      const tau = refine(slot, slot.cands.lags[state - 1]);
+      const f0 = Math.min(Math.max(SR / tau, F0_MIN), F0_MAX);
+      emit(index, f0, Math.max(periodicity, VOICED_CONF + CONF_MARGIN), slot.loud);
+    }
   }
 }
 
@@ -257,29 +282,40 @@ function checkAudio(audio) {
   return x;
 }
 
-function analyse(audio, withF0) {
+function analyse(audio) {
   const x = checkAudio(audio);
   const total = nFrames(x.length);
-  const out = emptyFeatures(total, withF0);
-  const analyser = new FrameAnalyser();
-  for (let i = 0; i < total; i++) analyser.frame(x, 0, x.length, i, withF0, out, i);
+  const out = emptyFeatures(total);
+  const tracker = new FrameTracker();
+  const emit = (i, f0, conf, loud) => {
+    out.f0Hz[i] = f0;
+    out.f0Confidence[i] = conf;
+    out.loudnessDb[i] = loud;
+  };
+  for (let i = 0; i < total; i++) tracker.frame(x, 0, x.length, i, emit);
+  tracker.finish(emit);
   return out;
 }
 
 /** {f0Hz, f0Confidence, loudnessDb} (Float32Array, nFrames(audio.length) each) of 16 kHz mono audio. */
 export function computeFeatures(audio) {
-  return analyse(audio, true);
+  return analyse(audio);
 }
 
-/** {f0Hz, f0Confidence}: YIN f0 (0 where too quiet) and voicing confidence in [0, 1]. */
+/** {f0Hz, f0Confidence}: f0 (0 where unvoiced) and voicing confidence in [0, 1]. */
 export function computeF0(audio) {
-  const { f0Hz, f0Confidence } = analyse(audio, true);
+  const { f0Hz, f0Confidence } = analyse(audio);
   return { f0Hz, f0Confidence };
 }
 
 /** A-weighted loudness (dB re full scale, floored) per frame, Float32Array. */
 export function computeLoudness(audio) {
-  return analyse(audio, false).loudnessDb;
+  const x = checkAudio(audio);
+  const total = nFrames(x.length);
+  const out = new Float32Array(total);
+  const analyser = new FrameAnalyser();
+  for (let i = 0; i < total; i++) out[i] = analyser.loudnessDb(x, 0, x.length, i * HOP);
+  return out;
 }
 
 /**
@@ -289,22 +325,23 @@ export function computeLoudness(audio) {
  * frames are identical to computeFeatures over the concatenated blocks.
  *
  * latencySamples: the frame centred on sample c is returned once c + latencySamples samples
- * have been pushed (it reads that far ahead of its centre).
+ * have been pushed (its own look-ahead, then the pitch path's one-frame decision lag).
  */
 export class FeatureStream {
   constructor() {
-    this.latencySamples = CONTEXT_RIGHT;
-    this.latencySeconds = CONTEXT_RIGHT / SR;
-    this.analyser = new FrameAnalyser();
+    this.latencySamples = STREAM_LATENCY;
+    this.latencySeconds = STREAM_LATENCY / SR;
     this.reset();
   }
 
   reset() {
+    this.tracker = new FrameTracker();
     this.buf = new Float32Array(4096);
     this.bufStart = 0; // absolute index of buf[0]
     this.bufLen = 0;
     this.total = 0; // samples pushed so far
-    this.nextFrame = 0;
+    this.nextFrame = 0; // next frame to analyse
+    this.nextOut = 0; // next frame to return
     this.ended = false;
   }
 
@@ -320,16 +357,24 @@ export class FeatureStream {
     this.total += block.length;
   }
 
-  _emit(lastFrame) {
-    const count = Math.max(0, lastFrame - this.nextFrame + 1);
-    const out = emptyFeatures(count);
-    out.start = this.nextFrame;
+  // Analyse frames up to lastFrame; returns the frames the path decided meanwhile.
+  _run(lastFrame, finish) {
+    const decided = [];
+    const emit = (i, f0, conf, loud) => decided.push([i, f0, conf, loud]);
     const end = this.bufStart + this.bufLen;
-    for (let p = 0; p < count; p++) {
-      this.analyser.frame(this.buf, this.bufStart, end, this.nextFrame + p, true, out, p);
+    for (; this.nextFrame <= lastFrame; this.nextFrame++) {
+      this.tracker.frame(this.buf, this.bufStart, end, this.nextFrame, emit);
     }
-    this.nextFrame += count;
-    // Keep only what later frames can still read.
+    if (finish) this.tracker.finish(emit);
+    const out = emptyFeatures(decided.length);
+    out.start = this.nextOut;
+    this.nextOut += decided.length;
+    decided.forEach(([, f0, conf, loud], p) => {
+      out.f0Hz[p] = f0;
+      out.f0Confidence[p] = conf;
+      out.loudnessDb[p] = loud;
+    });
+    // Keep only what frames not yet analysed can still read.
     const keepFrom = Math.max(0, this.nextFrame * HOP - CONTEXT_LEFT);
     const drop = Math.min(this.bufLen, Math.max(0, keepFrom - this.bufStart));
     if (drop > 0) {
@@ -344,14 +389,13 @@ export class FeatureStream {
   push(block) {
     if (this.ended) throw new Error("FeatureStream: push() after flush(); call reset() first");
     this._append(checkAudio(block));
-    // Frame i is complete once samples up to i * HOP + CONTEXT_RIGHT - 1 have arrived.
-    const last = Math.floor((this.total - CONTEXT_RIGHT) / HOP);
-    return this._emit(last);
+    // Frame i can be analysed once samples up to i * HOP + CONTEXT_RIGHT - 1 have arrived.
+    return this._run(Math.floor((this.total - CONTEXT_RIGHT) / HOP), false);
   }
 
   /** End of stream: the remaining frames, zero-padded like the offline function. */
   flush() {
     this.ended = true;
-    return this._emit(nFrames(this.total) - 1);
+    return this._run(nFrames(this.total) - 1, true);
   }
 }
