@@ -206,7 +206,7 @@ def midi_to_hz(midi):
 
 
 MODEL_KEYS = (
-    "sample_rate", "hop_size", "frame_rate", "f0_min_hz", "f0_max_hz", "yin_window", "yin_threshold",
+    "sample_rate", "hop_size", "frame_rate", "f0_min_hz", "f0_max_hz", "yin_window", "pitch_tracker",
     "loudness_n_fft", "loudness_floor_db", "voiced_loudness_db", "f0_midi_scale", "loudness_scale_db",
     "noise_table_size", "noise_seed",
 )  # fmt: skip

@@ -78,7 +78,10 @@ def instrument_payload(files: dict[str, bytes]) -> dict[str, str]:
 # Loads an instrument on a backend and renders audio; returns features and output as lists.
 RENDER_JS = """
 async ({backend, files, audio, opts, f16}) => {
-  if (f16) sk.tf.env().set("WEBGL_FORCE_F16_TEXTURES", true);
+  if (f16) {
+    await sk.loadBackendModule("webgl"); // the flag exists once the backend's module has loaded
+    sk.tf.env().set("WEBGL_FORCE_F16_TEXTURES", true);
+  }
   const engine = await sk.createEngine({ backend });
   const bytes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64ToBytes(v)]));
   const inst = await engine.loadInstrument(bytes);

@@ -14,6 +14,11 @@ const BACKEND_MODULES = {
 
 export { tf };
 
+/** Import a backend's module without switching to it (registers its flags, e.g. WEBGL_FORCE_F16_TEXTURES). */
+export function loadBackendModule(name) {
+  return BACKEND_MODULES[name]();
+}
+
 export const BACKEND_ORDER = ["webgl", "wasm", "cpu"];
 
 /** True when WebGL is rendered in software (SwiftShader, llvmpipe): wasm is then the faster choice. */

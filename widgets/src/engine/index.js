@@ -10,6 +10,7 @@ import { applyRoom } from "../dsp/room.js";
 import { fitFeatures } from "../dsp/tone_fit.js";
 
 export { ModelFileError, computeFeatures, tf };
+export { loadBackendModule } from "./backends.js";
 
 /** Choose a backend (webgl -> wasm -> cpu unless told) and return the engine. */
 export async function createEngine({ backend = "auto" } = {}) {
