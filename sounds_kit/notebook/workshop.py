@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sounds_kit.atomic import write_json_atomic
 from sounds_kit.notebook.environment import WORKSHOP_ENV
 
 
@@ -82,9 +83,7 @@ class Workshop:
         """Keep facts for the next notebooks (JSON values)."""
         state = json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
         state.update(facts)
-        tmp = self.state_file.with_name(f".{self.state_file.name}.tmp")
-        tmp.write_text(json.dumps(state, indent=1) + "\n")
-        os.replace(tmp, self.state_file)
+        write_json_atomic(self.state_file, state)
 
     def require(self, path: Path, made_by: str) -> Path:
         """``path`` if it exists, else a clear error naming the notebook that makes it."""
