@@ -119,9 +119,10 @@ def test_live_plays_on_the_page(phone):
     page.locator(".sk-switch", has_text="Live").tap()
     wait_trait(page, "m.get('live') && (m.get('live_stats').seconds || 0) > 3", 60_000)
     delay = trait(page, "live_latency_ms")
+    shot(page, "publish-phone-live")
     page.locator(".sk-switch", has_text="Live").tap()
     wait_trait(page, "!m.get('live')", 10_000)
-    # The delay the widget measures in the audio graph: the algorithm's 28 ms plus the sound card's.
+    # The delay the widget measures in the audio graph: the algorithm's plus the sound card's.
     assert 20 < delay < 1000, f"Live delay reported as {delay} ms"
 
 
@@ -190,5 +191,12 @@ def test_plain_http_from_another_host_says_the_microphone_needs_https(site, phon
         top = page.locator(".pg-warning")
         assert "https" in top.inner_text() and top.bounding_box()["y"] < page.viewport_size["height"] / 2
         shot(page, "publish-phone-needs-https")
+        # This page's engine chose wasm (software WebGL); WebGL, a phone GPU's choice, loads on demand too.
+        before = set(browser.requests)
+        chosen = page.evaluate("() => globalThis.soundsKitPage.chooseBackend('webgl')")
+        assert chosen["backend"] == "webgl", chosen
+        manifest = json.loads((PAGE_DIR / "page.json").read_text())
+        fetched = {u.rsplit("/", 1)[1] for u in set(browser.requests) - before}
+        assert set(manifest["backends"]["webgl"]) - set(manifest["backends"]["wasm"]) <= fetched, fetched
     finally:
         browser.close()

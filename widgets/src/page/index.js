@@ -1,6 +1,7 @@
 // The published page: the sing widget's own code, hosted by a page instead of a notebook.
 // `sounds-kit publish` writes index.html, site.json, this bundle and the instruments' files.
 import { renderSing } from "../sing/index.js";
+import { chooseBackend } from "../engine/backends.js";
 import { conventions } from "../dsp/conventions.js";
 import { PageModel } from "./model.js";
 import { PageHost } from "./host.js";
@@ -53,7 +54,7 @@ async function boot() {
   app.replaceChildren();
   renderSing({ model, el: app });
   // For tests and curious people: the page's state, read-only by convention.
-  globalThis.soundsKitPage = { model, host };
+  globalThis.soundsKitPage = { model, host, chooseBackend };
   if ("serviceWorker" in navigator && globalThis.isSecureContext) {
     navigator.serviceWorker.register("sw.js").catch(() => {});
   }
