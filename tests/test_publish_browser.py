@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import wave
 from pathlib import Path
 
@@ -49,6 +50,12 @@ def phone(site, tmp_path_factory):
     browser.close()
 
 
+def assert_no_notebook_talk(page) -> None:
+    """The page has no Python or Jupyter: none of the widget's notebook advice may show."""
+    text = page.locator("body").inner_text()
+    assert not re.search(r"Python|widget\.[a-z]|Jupyter|kernel|this widget", text), text
+
+
 def kit_cents(audio: np.ndarray) -> np.ndarray:
     from sounds_kit.dsp.features import compute_features
 
@@ -82,7 +89,7 @@ def test_the_page_loads_an_instrument_on_a_phone(phone, site):
         assert box["height"] >= 44, f"{sel} is {box['height']} px tall"
     # Portrait layout: nothing wider than the screen.
     assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth + 1")
-    assert not [t for t in page.locator(".sk-sing").all_inner_texts() if "Python" in t or "widget." in t]
+    assert_no_notebook_talk(page)
     # The first play fetched what `publish` counts for the backend that runs, and nothing more.
     manifest = json.loads((PAGE_DIR / "page.json").read_text())
     backend = trait(page, "backend")
@@ -99,6 +106,7 @@ def test_a_recorded_take_is_played_with_the_singers_pitch(phone):
     page = phone.page
     record_take(page, 7.0)
     shot(page, "publish-phone-after-take")
+    assert_no_notebook_talk(page)
     voice, out = samples(page, "voice"), samples(page, "output")
     assert out.shape == voice.shape and np.all(np.isfinite(out)) and np.max(np.abs(out)) > 1e-3
     sung = kit_cents(voice)
@@ -120,6 +128,7 @@ def test_live_plays_on_the_page(phone):
     wait_trait(page, "m.get('live') && (m.get('live_stats').seconds || 0) > 3", 60_000)
     delay = trait(page, "live_latency_ms")
     shot(page, "publish-phone-live")
+    assert_no_notebook_talk(page)
     page.locator(".sk-switch", has_text="Live").tap()
     wait_trait(page, "!m.get('live')", 10_000)
     # The delay the widget measures in the audio graph: the algorithm's plus the sound card's.
@@ -191,6 +200,7 @@ def test_plain_http_from_another_host_says_the_microphone_needs_https(site, phon
         top = page.locator(".pg-warning")
         assert "https" in top.inner_text() and top.bounding_box()["y"] < page.viewport_size["height"] / 2
         shot(page, "publish-phone-needs-https")
+        assert_no_notebook_talk(page)
         # This page's engine chose wasm (software WebGL); WebGL, a phone GPU's choice, loads on demand too.
         before = set(browser.requests)
         chosen = page.evaluate("() => globalThis.soundsKitPage.chooseBackend('webgl')")
