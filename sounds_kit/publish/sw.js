@@ -16,6 +16,17 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// The page hands over what it fetched before this worker controlled it (a first visit).
+self.addEventListener("message", (event) => {
+  if (!event.data || event.data.type !== "keep" || !Array.isArray(event.data.urls)) return;
+  const urls = event.data.urls.filter((u) => new URL(u).origin === self.location.origin);
+  event.waitUntil(
+    caches.open(CACHE).then((cache) =>
+      Promise.all(urls.map((u) => cache.match(u, { ignoreSearch: true }).then((hit) => hit || cache.add(u).catch(() => {})))),
+    ),
+  );
+});
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;

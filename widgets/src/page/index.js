@@ -28,6 +28,11 @@ function download(samples, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+function sameOriginResources() {
+  const urls = performance.getEntriesByType("resource").map((e) => e.name);
+  return [...new Set(urls.filter((u) => new URL(u).origin === location.origin))];
+}
+
 async function boot() {
   const app = document.getElementById("app");
   const site = await (await fetch("site.json")).json();
@@ -56,7 +61,15 @@ async function boot() {
   // For tests and curious people: the page's state, read-only by convention.
   globalThis.soundsKitPage = { model, host, chooseBackend };
   if ("serviceWorker" in navigator && globalThis.isSecureContext) {
-    navigator.serviceWorker.register("sw.js").catch(() => {});
+    const sw = navigator.serviceWorker;
+    // What the first visit fetched before the worker took over is handed to it, so that the page
+    // works offline without a second visit; later fetches pass through it and are kept anyway.
+    const keep = () => sw.controller && sw.controller.postMessage({ type: "keep", urls: sameOriginResources() });
+    sw.register("sw.js")
+      .then(() => sw.ready)
+      .then(() => (sw.controller ? keep() : sw.addEventListener("controllerchange", keep, { once: true })))
+      .catch(() => {});
+    model.on("change:model_state", (state) => state === "ready" && keep());
   }
 }
 
