@@ -54,14 +54,19 @@ def test_resynthesis_metrics_measure_what_they_say():
     assert silent["f0_outlier_ratio"] == 1.0 and silent["spectral_distance"] > 10 * quieter["spectral_distance"]
 
 
-def test_transfer_metrics_fold_octaves_and_count_jumps():
+def test_transfer_metrics_never_fold_octaves_away():
     f0 = glide()
     voice = tone(f0)
     up = tone(f0 * 2.0 * 2 ** (20 / 1200))  # an octave and 20 cents up
     asked = M.transfer_metrics(voice, up, octave_shift=1)
     assert asked["transfer_pitch_median_cents"] == pytest.approx(20.0, abs=3.0)
     assert asked["transfer_octave_jump_ratio"] == 0.0 and asked["transfer_voiced_ratio"] > 0.95
-    assert M.transfer_metrics(voice, up, octave_shift=0)["transfer_octave_jump_ratio"] == 1.0
+    jumped = M.transfer_metrics(voice, up, octave_shift=0)  # the fit did not ask for that octave
+    assert jumped["transfer_octave_jump_ratio"] == 1.0
+    assert jumped["transfer_pitch_median_cents"] == pytest.approx(1220.0, abs=3.0)  # counted in full
+    by_pyin = M.transfer_metrics(voice, up, octave_shift=1, reference="pyin")  # an independent reference
+    assert by_pyin["transfer_octave_jump_ratio"] == 0.0 and by_pyin["transfer_voiced_ratio"] > 0.9
+    assert by_pyin["transfer_pitch_median_cents"] < 30.0
     silent = M.transfer_metrics(voice, np.zeros_like(voice))
     assert silent["transfer_voiced_ratio"] == 0.0 and np.isnan(silent["transfer_pitch_median_cents"])
 

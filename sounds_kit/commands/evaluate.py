@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", metavar="DATASET_DIR", help="also evaluate a prepared dataset's eval split")
     parser.add_argument("--max-clips", type=int, help="use at most this many dataset examples")
     parser.add_argument("--voice", action="store_true", help="tone-transfer metrics: the audio is a voice")
+    parser.add_argument("--reference", choices=("pyin", "kit"), default=None,
+                        help="pitch reference for --voice: pyin (independent of the kit's tracker; the default when "
+                             "librosa is installed) or kit (the kit's own tracker: self-graded)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -68,6 +71,13 @@ def _write_eval_json(run_dir, metrics: dict) -> None:
     os.replace(tmp, path)
 
 
+def _default_reference() -> str:
+    """pyin when librosa is installed (an independent reference); else the kit's own tracker."""
+    import importlib.util
+
+    return "pyin" if importlib.util.find_spec("librosa") is not None else "kit"
+
+
 def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
@@ -77,11 +87,12 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_instrument(args.model)  # ModelFileError (a UserFacingError) for missing files
     clips, names = _clips(args)
+    reference = args.reference or _default_reference()
     per_clip = []
     from tqdm.auto import tqdm
 
     for clip in tqdm(clips, desc="evaluate", disable=args.quiet or args.json):
-        per_clip.append(M.evaluate_clip(model, clip, transfer=args.voice))
+        per_clip.append(M.evaluate_clip(model, clip, transfer=args.voice, reference=reference))
     summary = M.summarize_transfer(per_clip) if args.voice else M.summarize_resynthesis(per_clip)
     if model.kind == "run":
         _write_eval_json(Path(model.model_dir), summary)
@@ -92,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     summarize = M.summarize_transfer if args.voice else M.summarize_resynthesis
     rows = [(Path(n).name, summarize([c])) for n, c in zip(names, per_clip, strict=True)]
     rows.append((f"all ({summary.get('seconds', summary.get('transfer_seconds')):.1f} s)", summary))
-    print(f"{model.kind} {model.model_dir}: {'tone transfer' if args.voice else 'resynthesis'}")
+    what = f"tone transfer, pitch against {reference}" if args.voice else "resynthesis"
+    print(f"{model.kind} {model.model_dir}: {what}")
     print(_table(rows, keys))
     if model.kind == "run":
         print(f"written to {Path(model.model_dir) / 'eval.json'}")
