@@ -11,6 +11,7 @@ import { readGraphModel, halfToFloat, GraphFileError } from "../src/live/graph_f
 import { compileFrameGraph, UnsupportedGraphError } from "../src/live/frame_graph.js";
 import { harmonicAmplitudes } from "../src/dsp/controls.js";
 import { synthesize } from "../src/dsp/synth.js";
+import { snrDb } from "./snr.js";
 
 const MODELS = new URL("../../models/", import.meta.url);
 const GRU = new URL("./vectors/gru_decoder/", import.meta.url);
@@ -65,15 +66,6 @@ function assertClose(got, want, what, atol = 1e-5, rtol = 1e-4) {
   assert.ok(at < 0, `${what}: element ${at} is ${got[at]}, reference ${want[at]}`);
 }
 
-function snrDb(ref, got) {
-  let s = 0;
-  let e = 0;
-  for (let i = 0; i < ref.length; i++) {
-    s += ref[i] * ref[i];
-    e += (ref[i] - got[i]) ** 2;
-  }
-  return 10 * Math.log10(s / Math.max(e, 1e-300));
-}
 
 function render(f0Scaled, [amp, dist, noise], K, B) {
   const f0Hz = Float64Array.from(f0Scaled, (v) => 440 * 2 ** ((v * 127 - 69) / 12));

@@ -10,6 +10,7 @@ import { synthesize } from "../src/dsp/synth.js";
 import { readGraphModel } from "../src/live/graph_file.js";
 import { LiveInstrument, compileDecoder } from "../src/live/live_instrument.js";
 import { StreamControls } from "../src/live/stream_controls.js";
+import { snrDb } from "./snr.js";
 
 const SR = 16000;
 const BANSURI = new URL("../../models/bansuri/", import.meta.url);
@@ -73,15 +74,6 @@ function stream(meta, graph, audio, block, opts = { autoFit: false }) {
   return { out, live };
 }
 
-function snrDb(ref, got) {
-  let s = 0;
-  let e = 0;
-  for (let i = 0; i < ref.length; i++) {
-    s += ref[i] * ref[i];
-    e += (ref[i] - got[i]) ** 2;
-  }
-  return 10 * Math.log10(s / Math.max(e, 1e-300));
-}
 
 test("live output is the offline chain delayed by exactly latencySamples (feature look-ahead + 1 hop)", () => {
   const { meta, graph } = bansuri();

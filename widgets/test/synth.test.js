@@ -3,19 +3,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { mulberry32, noiseTable, synthesize, SynthStream } from "../src/dsp/synth.js";
 import { harmonicAmplitudes, fillUnvoiced } from "../src/dsp/controls.js";
+import { snrDb } from "./snr.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./vectors/synth.json", import.meta.url)));
 const conventions = JSON.parse(readFileSync(new URL("../src/conventions.json", import.meta.url)));
 
-function snrDb(ref, got) {
-  let s = 0;
-  let e = 0;
-  for (let i = 0; i < ref.length; i++) {
-    s += ref[i] * ref[i];
-    e += (ref[i] - got[i]) ** 2;
-  }
-  return 10 * Math.log10(s / Math.max(e, 1e-300));
-}
 
 test("mulberry32 reproduces Python's draws bit for bit", () => {
   assert.deepEqual(Array.from(mulberry32(vectors.noise_seed, 16)), vectors.mulberry32_first);
