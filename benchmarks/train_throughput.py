@@ -1,6 +1,6 @@
 """Training throughput and quality: the kit's default recipe vs a straightforward DDSP baseline.
 
-    .venv/bin/python benchmarks/train_throughput.py [--minutes 3] [--seconds-of-audio 180]
+    .venv/bin/python benchmarks/train_throughput.py [--minutes 3] [--seconds-of-audio 180] [--xla]
 
 Data: demo bansuri audio rendered with fluidsynth (sounds_kit.data.demo_instruments), features from
 sounds_kit.dsp.features, cut into 4 s examples with a 1 s hop; the last examples are held out.
@@ -12,8 +12,15 @@ sounds_kit.dsp.features, cut into 4 s examples with a 1 s hop; the last examples
   per-sample float32 cumsum phase, 60 harmonics, 65-band filtered noise (per-frame FIR from the
   magnitudes, FFT-convolved with white noise), 6-scale spectral loss, batch 16 x 4 s, end to end.
 
-Both train for the same wall time; quality = the 6-scale spectral loss of each model's resynthesis of
-the held-out examples (lower is better). Throughput = audio-seconds of training examples per second.
+* ablation, "stage 2 only": the kit's model and synth trained end to end from the first step
+  (pretrain_fraction 0): what the kit's own synth and loss give without the stage-1 regression.
+
+Throughput = audio-seconds of training examples per second. Stage 1 sees no synthesis and no spectral
+loss, so its rate is not comparable with an end-to-end one: the like-for-like figure is stage 2 (the
+kit's synth and spectral loss, end to end) vs the baseline. ``--xla`` also times both stages with XLA
+(``jit_compile``), alternating with the plain steps. All three systems train for the same wall time;
+quality = the 6-scale spectral loss of each model's resynthesis of the held-out examples (lower is
+better).
 """
 
 from __future__ import annotations
@@ -179,14 +186,16 @@ def run_baseline(train: dict, held: dict, minutes: float, batch: int = 16, seed:
 # -------------------------------------------------------------------------------------------- kit
 
 
-def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 0) -> dict:
+def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 0,
+            pretrain_fraction: float = 0.8) -> dict:
     from sounds_kit.instrument import load_instrument
     from sounds_kit.model.decoders import DecoderConfig, build_decoder, parameter_count
     from sounds_kit.model.loss import spectral_loss_np
     from sounds_kit.model.train import TrainConfig
     from sounds_kit.model.train import train as train_run
 
-    config = TrainConfig(minutes=minutes, seed=seed, checkpoint_seconds=1e9, n_audio_examples=0)
+    config = TrainConfig(minutes=minutes, seed=seed, checkpoint_seconds=1e9, n_audio_examples=0,
+                         pretrain_fraction=pretrain_fraction)  # fmt: skip
     summary = train_run(train, run_dir, config, progress=False)
     history = json.loads((run_dir / "history.json").read_text())
     s1 = [h for h in history if h["stage"] == 1]
@@ -211,7 +220,7 @@ def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 
         "stage2_steps": len(s2),
         "analysis_seconds": round(summary["analysis_seconds"], 1),
         "analysis_audio_s_per_s": train["audio"].shape[0] * EXAMPLE_SECONDS / summary["analysis_seconds"],
-        "stage1_step_audio_s_per_s": config.batch_size * EXAMPLE_SECONDS / median_step(s1),
+        "stage1_step_audio_s_per_s": config.batch_size * EXAMPLE_SECONDS / median_step(s1) if s1 else None,
         "stage2_step_audio_s_per_s": config.stage2_batch_size * config.crop_seconds / median_step(s2),
         # Honest total: all audio-seconds trained over training time plus the one-off analysis.
         "audio_s_per_s": audio_s / (train_seconds + summary["analysis_seconds"]),
@@ -224,9 +233,10 @@ def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 
 # ------------------------------------------------------------------------------------ interleaved
 
 
-def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0) -> dict:
-    """Step throughputs of kit stage 1, kit stage 2 and the baseline, timed in alternation so that
-    the load of other jobs on the shared CPU falls on all three alike."""
+def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bool = False) -> dict:
+    """Step throughputs of kit stage 1, kit stage 2 and the baseline (and with ``xla`` both stages
+    compiled with XLA), timed in alternation so that the load of other jobs on the shared CPU falls on
+    all of them alike."""
     from sounds_kit.dsp import controls as C
     from sounds_kit.model.train import (
         TrainConfig,
@@ -262,6 +272,15 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0) -> dict
             config.stage2_batch_size * config.crop_seconds,
         ),
     }
+    if xla:
+        xla_config = TrainConfig(minutes=1.0, seed=seed, jit=True)
+        xla_model = _Model(xla_config)
+        runs["stage1_xla"] = (lambda: xla_model.stage1(*stage1_batch(targets, config, rng)), 30, 16 * EXAMPLE_SECONDS)
+        runs["stage2_xla"] = (
+            lambda: xla_model.stage2(*stage2_batch(data, targets, config, xla_model.context_frames, rng)),
+            20,
+            config.stage2_batch_size * config.crop_seconds,
+        )
     for fn, _, _ in runs.values():  # trace / compile
         float(fn())
     seconds = dict.fromkeys(runs, 0.0)
@@ -280,8 +299,11 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0) -> dict
     def with_analysis(train_minutes: float) -> float:
         return mixed * train_minutes * 60 / (train_minutes * 60 + analysis_s)
 
+    extra = {f"{name}_audio_s_per_s": rate[name] for name in runs if name.endswith("_xla")}
     return {
+        **extra,
         "rounds": rounds,
+        "ratio_stage2_end_to_end": rate["stage2"] / rate["baseline"],
         "baseline_audio_s_per_s": rate["baseline"],
         "stage1_audio_s_per_s": rate["stage1"],
         "stage2_audio_s_per_s": rate["stage2"],
@@ -305,12 +327,13 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true", help="only the interleaved step timing")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "sounds_kit_bench_bansuri.npz")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--xla", action="store_true", help="also time both stages with XLA")
     args = parser.parse_args()
 
     data = demo_examples(args.seconds_of_audio, args.cache)
     train, held = split(data, args.held_out)
     print(f"data: {train['audio'].shape[0]} training examples, {held['audio'].shape[0]} held out (4 s each)")
-    steps = interleaved_step_throughput(train, args.rounds)
+    steps = interleaved_step_throughput(train, args.rounds, xla=args.xla)
     print("interleaved step throughput:", json.dumps(steps, indent=1))
     print(
         f"\nstep throughput (alternating, same load): kit stage 1 {steps['stage1_audio_s_per_s']:.0f}, "
@@ -320,6 +343,16 @@ def main() -> None:
         f"vs magenta/ddsp solo {steps['kit_mixed_audio_s_per_s'] / MAGENTA_AUDIO_S_PER_S['solo_instrument']:.0f}x, "
         f"tiny {steps['kit_mixed_audio_s_per_s'] / MAGENTA_AUDIO_S_PER_S['tiny_instrument']:.0f}x"
     )
+    print(
+        f"end to end (synth + spectral loss in every step): kit stage 2 {steps['stage2_audio_s_per_s']:.0f} vs "
+        f"baseline {steps['baseline_audio_s_per_s']:.0f} audio-s/s = {steps['ratio_stage2_end_to_end']:.1f}x"
+        + (
+            f"; with XLA: stage 1 {steps['stage1_xla_audio_s_per_s']:.0f}, "
+            f"stage 2 {steps['stage2_xla_audio_s_per_s']:.0f}"
+            if args.xla
+            else ""
+        )
+    )
     result = {"interleaved": steps, "minutes_each": args.minutes}
     if not args.skip_quality:
         run_dir = Path(tempfile.mkdtemp(prefix="sk_bench_run_"))
@@ -328,13 +361,21 @@ def main() -> None:
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
         print("kit:", json.dumps(kit, indent=1))
+        run_dir = Path(tempfile.mkdtemp(prefix="sk_bench_run_"))
+        try:
+            ablation = run_kit(train, held, args.minutes, run_dir, pretrain_fraction=0.0)
+        finally:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        print("kit, stage 2 only:", json.dumps(ablation, indent=1))
         base = run_baseline(train, held, args.minutes)
         print("baseline:", json.dumps(base, indent=1))
-        result.update(kit=kit, baseline=base, ratio_sequential=kit["audio_s_per_s"] / base["audio_s_per_s"])
+        result.update(kit=kit, kit_stage2_only=ablation, baseline=base,
+                      ratio_sequential=kit["audio_s_per_s"] / base["audio_s_per_s"])  # fmt: skip
         print(
             f"\nsequential {args.minutes:g}-min runs: kit {kit['audio_s_per_s']:.1f} audio-s/s (analysis included) "
             f"vs baseline {base['audio_s_per_s']:.2f}: {result['ratio_sequential']:.0f}x\n"
             f"held-out spectral loss after {args.minutes:g} min each: kit {kit['held_out_spectral_loss']:.3f}, "
+            f"kit stage 2 only {ablation['held_out_spectral_loss']:.3f} ({ablation['audio_s_per_s']:.0f} audio-s/s), "
             f"baseline {base['held_out_spectral_loss']:.3f} (lower is better)"
         )
     if args.json:

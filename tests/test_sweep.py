@@ -249,6 +249,8 @@ def test_kill_9_then_rerun_resumes(dataset, tmp_path):
     script = tmp_path / "run_sweep.py"
     tests = str(Path(__file__).parent)
     script.write_text(KILL_SCRIPT.format(tests=tests, dataset=str(dataset), sweep_dir=str(sweep_dir)))
+    import psutil
+
     proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path)
     try:
         # Kill the sweep as soon as one trial has finished (the others are mid-training or queued).
@@ -256,9 +258,13 @@ def test_kill_9_then_rerun_resumes(dataset, tmp_path):
                       for x in _lines(sweep_dir / S.RESULTS)):  # fmt: skip
             assert proc.poll() is None, "the sweep ended before it could be killed"
             time.sleep(0.2)
+        workers = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
+    # Its worker processes notice and exit (mid-job: the rerun resumes from the checkpoint).
+    gone, alive = psutil.wait_procs(workers, timeout=60)
+    assert not alive, f"orphaned sweep workers still running: {[p.pid for p in alive]}"
     first = [json.loads(x) for x in _lines(sweep_dir / S.RESULTS)]
     out = S.sweep(dataset, sweep_dir, config(3, space=PRUNE_SPACE, steps=9, min_steps=3, seeds=1), progress=False)
     assert out["search"]["trials"] == 3 and out["search"]["completed"] >= 1

@@ -43,7 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pretrain-fraction", type=float, default=0.8, help="share of the budget in stage 1")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-examples", type=int, help="use at most this many training examples")
-    parser.add_argument("--no-jit", action="store_true", help="turn XLA compilation off")
+    # Off by default, as in TrainConfig: XLA measured slower here for both stages (BENCHMARKS.md).
+    parser.add_argument("--jit", action=argparse.BooleanOptionalAction, default=False,
+                        help="compile the train steps with XLA (default off: slower on CPU here)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             stage2_batch_size=args.stage2_batch_size,
             learning_rate=args.learning_rate,
             seed=args.seed,
-            jit=not args.no_jit,
+            jit=args.jit,
             max_examples=args.max_examples,
         )
     except ValueError as err:

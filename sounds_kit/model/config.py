@@ -28,7 +28,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_seconds: float = 60.0
     checkpoint_steps: int = 0  # also save every N steps when > 0 (tests)
-    jit: bool = False  # XLA measured slower here for both stages (conv1d, stft on 2 CPU cores)
+    jit: bool = False  # XLA measured slower here: stage 1 0.5-0.8x, stage 2 0.5-0.6x (BENCHMARKS.md)
     max_examples: int | None = None
     n_audio_examples: int = 2
 

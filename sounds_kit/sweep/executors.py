@@ -7,6 +7,8 @@ so the search (``sweep.search``) does not care which one runs its jobs. Jobs are
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,6 +16,22 @@ from contextlib import contextmanager
 
 from sounds_kit.errors import UserFacingError
 from sounds_kit.sweep.trial import limit_threads, run_job, worker_env, worker_environ
+
+
+def _init_worker(threads: int, parent: int) -> None:
+    """Thread caps, and an exit when the sweep that started this worker is gone.
+
+    A pool worker whose parent was killed (``kill -9``) would otherwise finish its job and then wait
+    for work forever; the rerun resumes the trial from its checkpoint instead.
+    """
+    limit_threads(threads)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(70)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 class LocalExecutor:
@@ -29,7 +47,8 @@ class LocalExecutor:
         # Workers start at the first submit: the caps stay in this process's environment until close().
         self._env = worker_env(threads)
         self._env.__enter__()
-        self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=limit_threads, initargs=(threads,))
+        self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                        initargs=(threads, os.getpid()))  # fmt: skip
 
     def submit(self, job: dict):
         return self.pool.submit(run_job, job, self.setup)

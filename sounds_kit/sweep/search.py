@@ -78,6 +78,7 @@ class SweepConfig:
     dask_address: str | None = None  # with engine "dask": a running scheduler; None: a LocalCluster
     seed: int = 0
     eval_clips: int = 32
+    rung_clips: int = 8  # clips scored at intermediate rungs (they only rank trials); 0: eval_clips
     train: dict = None  # type: ignore[assignment]
     loader: str = DEFAULT_LOADER  # "module:function" with dataset.load_dataset's (dir, split) signature
     prune: bool = True
@@ -225,7 +226,7 @@ def plot_pareto(results: list[dict], tolerance: float | None = None, chosen_id: 
     ax.set_xscale("log")
     ax.set_xlabel("browser download (KB, float16)")
     ax.set_ylabel("quality (lower is better)")
-    ax.set_title(f"sweep: {len(results)} trials")
+    ax.set_title(f"sweep: {len(results)} finished configurations")
     ax.grid(True, which="both", alpha=0.3)
     if results:
         ax.legend(fontsize=8)
@@ -307,6 +308,7 @@ def _settings(config: SweepConfig, dataset_dir: Path) -> dict:
         budget["minutes"] = config.minutes_per_trial if config.minutes_per_trial is not None else 10.0
     train = {"checkpoint_seconds": 60.0, "n_audio_examples": 0, "seed": config.seed, **config.train, **budget}
     settings = {"dataset_dir": str(dataset_dir.resolve()), "train": train, "eval_clips": config.eval_clips,
+                "rung_clips": min(config.rung_clips or config.eval_clips, config.eval_clips),
                 "loader": config.loader, "rungs": config.rungs(), "space": resolve_space(config.space),
                 }  # fmt: skip
     return json.loads(json.dumps(settings))  # as stored (tuples -> lists), so reruns compare equal

@@ -125,14 +125,16 @@ def _train_data(setup: dict) -> dict:
     return _cached(("train", setup["loader"], setup["dataset_dir"], setup["train"].get("max_examples")), make)
 
 
-def _eval_clips(setup: dict) -> list[dict]:
+def _eval_clips(setup: dict, limit: int | None = None) -> list[dict]:
+    """The first ``eval_clips`` examples of the eval split (the first ``limit`` of them when given)."""
     from sounds_kit.evaluate.metrics import dataset_clips
 
     def make():
         load = resolve_loader(setup["loader"])
         return dataset_clips(load(setup["dataset_dir"], "eval"), setup.get("eval_clips"))
 
-    return _cached(("eval", setup["loader"], setup["dataset_dir"], setup.get("eval_clips")), make)
+    clips = _cached(("eval", setup["loader"], setup["dataset_dir"], setup.get("eval_clips")), make)
+    return clips[:limit] if limit else clips
 
 
 def train_config(spec: dict, setup: dict):
@@ -167,7 +169,8 @@ def run_job(job: dict, setup: dict) -> dict:
     ``job["final"]``: export (float16), score the export and record the trial (status ok or failed);
     otherwise score the float32 run in process and return ``{"status": "rung", "step", "quality", ...}``.
     ``setup`` (JSON-ready, the same for every job): dataset_dir, sweep_dir, loader, train (TrainConfig
-    fields), eval_clips, stats (the export's metadata), threads (0: leave the worker's TF as it is).
+    fields), eval_clips, rung_clips (clips scored at intermediate rungs; None: all), stats (the
+    export's metadata), threads (0: leave the worker's TF as it is).
     """
     if setup.get("threads"):
         limit_threads(setup["threads"])
@@ -213,7 +216,8 @@ def _run_locked(job: dict, setup: dict, trial_dir: Path, t0: float) -> dict:
                     analysis_cache=_analysis_cache(setup, config))  # fmt: skip
     t1 = time.perf_counter()
     if not job.get("final"):
-        metrics = _score(trial_dir / "run", setup)
+        # A rung only ranks trials against each other: fewer clips (``rung_clips``) are enough for that.
+        metrics = _score(trial_dir / "run", setup, setup.get("rung_clips"))
         rec = {"id": spec["id"], "status": "rung", "step": summary["step"], "quality": quality(metrics),
                **{k: metrics[k] for k in METRIC_KEYS}, "train_seconds": round(summary["elapsed_seconds"], 2),
                "job_seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
@@ -223,11 +227,11 @@ def _run_locked(job: dict, setup: dict, trial_dir: Path, t0: float) -> dict:
     return _finish(spec, setup, trial_dir, summary, t0, t1)
 
 
-def _score(model_dir: Path, setup: dict) -> dict:
+def _score(model_dir: Path, setup: dict, clips: int | None = None) -> dict:
     from sounds_kit.evaluate.metrics import evaluate_model
     from sounds_kit.instrument.load import load_instrument
 
-    return evaluate_model(load_instrument(model_dir), _eval_clips(setup))
+    return evaluate_model(load_instrument(model_dir), _eval_clips(setup, clips))
 
 
 def _finish(spec: dict, setup: dict, trial_dir: Path, summary: dict, t0: float, t1: float) -> dict:
