@@ -50,16 +50,6 @@ def instrument_dir(tmp_path_factory):
     return export_decoder(decoder, cfg, tmp_path_factory.mktemp("inst") / "parity", name="parity", stats=stats)
 
 
-@pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    require_browser()
-    from sounds_kit.browser.engine_page import EnginePage
-
-    p = EnginePage(tmp_path_factory.mktemp("profile"))
-    yield p
-    p.close()
-
-
 def snr_db(ref: np.ndarray, got: np.ndarray) -> float:
     return float(10 * np.log10(np.sum(ref**2) / max(np.sum((ref - got) ** 2), 1e-30)))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jupyter_browser import REPO, require_browser
+from jupyter_browser import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,16 +64,6 @@ async ({files, f0Scaled, loudScaled}) => {
   return got;
 }
 """
-
-
-@pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    require_browser()
-    from sounds_kit.browser.engine_page import EnginePage
-
-    p = EnginePage(tmp_path_factory.mktemp("profile"))
-    yield p
-    p.close()
 
 
 def payload(model_dir: Path) -> dict[str, str]:
