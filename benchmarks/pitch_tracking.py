@@ -35,9 +35,9 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA
 
 import numpy as np  # noqa: E402
 
-from sounds_kit import features as F  # noqa: E402
 from sounds_kit.conventions import F0_MAX_HZ, F0_MIN_HZ, HOP_SIZE, SAMPLE_RATE, VOICED_LOUDNESS_DB  # noqa: E402
 from sounds_kit.data.stand_in_singers import VOICE_TYPES, render_stand_in  # noqa: E402
+from sounds_kit.dsp import features as F  # noqa: E402
 from sounds_kit.evaluate.pitch_scores import pooled, score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -139,3 +139,33 @@ def test_demo_music_and_widget_share_the_raga_list():
     from sounds_kit.widgets.sing import RAGAS as WIDGET_RAGAS
 
     assert set(MUSIC_RAGAS) | {"chromatic"} == set(WIDGET_RAGAS) == set(conventions.RAGAS)
+
+
+def _kit_imports(path: Path) -> list[tuple[str, str | None]]:
+    """(module, name) for every `import sounds_kit...` / `from sounds_kit... import name` in a file."""
+    found: list[tuple[str, str | None]] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "sounds_kit":
+            found += [(node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, None) for alias in node.names if alias.name.split(".")[0] == "sounds_kit"]
+    return found
+
+
+_SCRIPTS = sorted([*ROOT.glob("benchmarks/*.py"), *ROOT.glob("scripts/*.py"), *ROOT.glob("tests/make_*.py")])
+
+
+@pytest.mark.parametrize("path", _SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_benchmarks_and_scripts_import_what_exists(path):
+    """Benchmarks are run by hand, not by pytest: a moved module must not break them unnoticed."""
+    import importlib
+
+    missing = []
+    for module, name in _kit_imports(path):
+        mod = importlib.import_module(module)
+        if name is not None and not hasattr(mod, name):
+            try:
+                importlib.import_module(f"{module}.{name}")
+            except ModuleNotFoundError:
+                missing.append(f"from {module} import {name}")
+    assert not missing, f"{path.name} imports what the package no longer has: {missing}"
