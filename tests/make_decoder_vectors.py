@@ -5,7 +5,8 @@ seeded GRU decoder exported exactly as ``sounds-kit export`` exports one (TF.js 
 weights), plus ``expected.json`` with the decoder's outputs in TensorFlow on a fixed input sequence.
 ``widgets/test/live_decoder.test.js`` holds the JS frame-by-frame decoder to it. (TF.js 4.22 itself
 cannot run an exported GRU graph - its executor stops at the scan's while loop - so TensorFlow is
-the reference for the GRU; the shipped CNN instruments are checked against TF.js.)
+the reference for the GRU, and the offline engine runs a GRU on the same interpreter; the shipped CNN
+instruments are checked against TF.js.) ``decoder.npz`` is kept too, so Python can play the vector.
 
 The weights are rounded to float16 before export, so the float16 export loses nothing and
 TensorFlow's float32 outputs are what the exported graph computes.
@@ -40,6 +41,7 @@ def write_vectors(out_dir: str | Path = DEFAULT_DIR) -> Path:
     import tensorflow as tf
 
     from sounds_kit.instrument.export import export_decoder
+    from sounds_kit.instrument.files import WEIGHTS_FILE
 
     out_dir = Path(out_dir)
     decoder = build_decoder(CONFIG, seed=SEED)
@@ -59,7 +61,8 @@ def write_vectors(out_dir: str | Path = DEFAULT_DIR) -> Path:
     for old in out_dir.iterdir():
         old.unlink()
     meta = json.loads((tmp / "metadata.json").read_text())
-    for name in ["metadata.json", *meta["files"]]:
+    # decoder.npz too: with it the vector is a whole instrument Python can play (load_instrument).
+    for name in ["metadata.json", *meta["files"], WEIGHTS_FILE]:
         shutil.copy(tmp / name, out_dir / name)
     shutil.rmtree(tmp)
 

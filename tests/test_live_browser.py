@@ -2,8 +2,9 @@
 AudioWorklet itself against the same JS on the main thread and against the TF.js engine.
 
 Live play runs the exported decoder as plain JS in the audio thread (widgets/src/live); offline
-renders keep TF.js. Both read the same model.json and weight shard, so they must agree on the
-shipped instruments, on webgl, wasm and cpu alike (same tolerance as the engine's parity: 40 dB).
+renders keep TF.js (but for a recurrent decoder, which TF.js cannot run). Both read the same
+model.json and weight shard, so they must agree on the shipped instruments, on webgl, wasm and cpu
+alike (same tolerance as the engine's parity: 40 dB).
 """
 
 from __future__ import annotations
@@ -126,6 +127,49 @@ def test_live_decoder_runs_a_gru_as_tensorflow_does(page):
         ref, live = np.asarray(expected[key]), np.asarray(got[key])
         # TensorFlow used float32 constants the float16 export rounds (see make_decoder_vectors.py).
         assert np.all(np.abs(live - ref) <= 1e-5 + 1e-3 * np.abs(ref)), key
+
+
+GRU_DECODE_JS = """
+async ({files, f0Scaled, loudScaled}) => {
+  const engine = await sk.createEngine({ backend: "wasm" });
+  const bytes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64ToBytes(v)]));
+  const inst = await engine.loadInstrument(bytes);
+  const [a, d, n] = inst.decoder.decode(Float32Array.from(f0Scaled), Float32Array.from(loudScaled));
+  const out = { runtime: inst.runtime, amplitude: Array.from(a), harmonic_distribution: Array.from(d),
+                noise_magnitudes: Array.from(n) };
+  inst.dispose();
+  return out;
+}
+"""
+
+
+def test_a_gru_instrument_renders_offline_in_the_browser(page):
+    """TF.js cannot run a recurrent decoder's loop, so the engine runs it on the live interpreter over
+    the whole clip: the same outputs as TensorFlow, and a whole take renders as Python renders it."""
+    from sounds_kit.browser.engine_page import RENDER_JS
+
+    expected = json.loads((GRU_VECTOR / "expected.json").read_text())
+    files = payload(GRU_VECTOR)
+    got = page.evaluate(GRU_DECODE_JS, {"files": files, "f0Scaled": expected["f0_scaled"],
+                                        "loudScaled": expected["loudness_scaled"]})  # fmt: skip
+    assert got["runtime"] == "frame interpreter"
+    for key in ("amplitude", "harmonic_distribution", "noise_magnitudes"):
+        ref, out = np.asarray(expected[key]), np.asarray(got[key])
+        assert ref.shape == out.shape and np.all(np.abs(out - ref) <= 1e-5 + 1e-3 * np.abs(ref)), key
+
+    # A whole take offline, against Python's render through the same export (numpy GRU, held to TF).
+    from sounds_kit.dsp.features import compute_features
+    from sounds_kit.instrument.load import load_instrument
+
+    audio = sung_like()
+    feats = compute_features(audio)
+    expected_audio = load_instrument(GRU_VECTOR).transfer(audio, features=feats)
+    b64 = base64.b64encode(audio.tobytes()).decode()
+    out = page.evaluate(RENDER_JS, {"backend": "wasm", "files": files, "audio": b64, "opts": {}})
+    assert out["runtime"] == "frame interpreter"
+    rendered = np.asarray(out["audio"], np.float32)
+    assert rendered.shape == expected_audio.shape and np.max(np.abs(expected_audio)) > 1e-3
+    assert snr_db(expected_audio, rendered) >= 40.0, f"SNR {snr_db(expected_audio, rendered):.1f} dB"
 
 
 def sung_like(seconds: float = 4.0, sr: int = 16000) -> np.ndarray:

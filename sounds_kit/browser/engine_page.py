@@ -92,6 +92,7 @@ async ({backend, files, audio, opts, f16}) => {
   const out = {
     backend: engine.backend,
     notes: engine.notes,
+    runtime: inst.runtime,
     ms,
     audio: Array.from(result.audio),
     f0Hz: Array.from(result.features.f0Hz),

@@ -1,8 +1,11 @@
-// The browser engine: audio -> features -> (fit to instrument) -> controls (TF.js decoder) -> synth -> audio,
-// offline (a whole clip). Used by the widget and by the parity tests. Live play does not use TF.js:
-// it runs the same exported decoder frame by frame in the audio thread (widgets/src/live).
+// The browser engine: audio -> features -> (fit to instrument) -> controls (decoder) -> synth -> audio,
+// offline (a whole clip). Used by the widget and by the parity tests. The decoder runs on TF.js,
+// except a recurrent one (TF.js cannot run its loop), which runs on the live interpreter
+// (frame_decoder.js). Live play never uses TF.js: it runs the same exported decoder frame by frame
+// in the audio thread (widgets/src/live).
 import { tf, chooseBackend } from "./backends.js";
 import { verifyInstrumentFiles, loadDecoder, ModelFileError } from "./model_loader.js";
+import { frameDecoder, graphHasLoop } from "./frame_decoder.js";
 import { computeFeatures } from "../dsp/features.js";
 import { fillUnvoiced, scaleF0, scaleLoudness } from "../dsp/controls.js";
 import { synthesize, applyReverb } from "../dsp/synth.js";
@@ -24,13 +27,32 @@ export async function createEngine({ backend = "auto" } = {}) {
 
 export async function loadInstrument(files) {
   const meta = verifyInstrumentFiles(files);
-  const decoder = await loadDecoder(files);
+  const decoder = graphHasLoop(files) ? frameDecoder(meta, files) : tfjsDecoder(meta, await loadDecoder(files));
   let reverbIr = null;
   if (meta.synth.reverb) {
     const bytes = files[meta.synth.reverb];
     reverbIr = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   }
   return new Instrument(meta, decoder, reverbIr);
+}
+
+/** The TF.js graph model behind the same interface as frameDecoder. */
+function tfjsDecoder(meta, model) {
+  const strip = (n) => n.replace(/:0$/, "");
+  const inputNames = [strip(meta.inputs.f0_scaled), strip(meta.inputs.loudness_scaled)];
+  const outputNames = [meta.outputs.amplitude, meta.outputs.harmonic_distribution, meta.outputs.noise_magnitudes];
+  return {
+    runtime: "tfjs",
+    decode(f0s, lds) {
+      const T = f0s.length;
+      // tidy disposes every intermediate; dataSync copies out before the outputs are freed.
+      return tf.tidy(() => {
+        const inputs = { [inputNames[0]]: tf.tensor3d(f0s, [1, T, 1]), [inputNames[1]]: tf.tensor3d(lds, [1, T, 1]) };
+        return model.execute(inputs, outputNames).map((out) => Float64Array.from(out.dataSync()));
+      });
+    },
+    dispose: () => model.dispose(),
+  };
 }
 
 function gainOf(db) {
@@ -42,32 +64,16 @@ export class Instrument {
     this.meta = meta;
     this.name = meta.name;
     this.decoder = decoder;
+    this.runtime = decoder.runtime; // "tfjs" or "frame interpreter"
     this.reverbIr = reverbIr;
     this.K = meta.synth.n_harmonics;
     this.B = meta.synth.n_noise_bands;
-    const strip = (n) => n.replace(/:0$/, "");
-    this.inputNames = [strip(meta.inputs.f0_scaled), strip(meta.inputs.loudness_scaled)];
-    this.outputNames = [meta.outputs.amplitude, meta.outputs.harmonic_distribution, meta.outputs.noise_magnitudes];
   }
 
   /** Decoder on per-frame inputs (f0 already filled/fitted, loudness fitted): {amplitude, harmonicDistribution, noiseMagnitudes}. */
   decode(f0Hz, loudnessDb) {
-    const T = f0Hz.length;
-    const f0s = scaleF0(f0Hz);
-    const lds = scaleLoudness(loudnessDb);
-    // tidy disposes every intermediate; dataSync copies out before the outputs are freed.
-    return tf.tidy(() => {
-      const inputs = {
-        [this.inputNames[0]]: tf.tensor3d(f0s, [1, T, 1]),
-        [this.inputNames[1]]: tf.tensor3d(lds, [1, T, 1]),
-      };
-      const [amp, dist, noise] = this.decoder.execute(inputs, this.outputNames);
-      return {
-        amplitude: Float64Array.from(amp.dataSync()),
-        harmonicDistribution: Float64Array.from(dist.dataSync()),
-        noiseMagnitudes: Float64Array.from(noise.dataSync()),
-      };
-    });
+    const [amplitude, harmonicDistribution, noiseMagnitudes] = this.decoder.decode(scaleF0(f0Hz), scaleLoudness(loudnessDb));
+    return { amplitude, harmonicDistribution, noiseMagnitudes };
   }
 
   /** Controls from features: fit (optional), fill unvoiced f0, decode, gate (rests silence the instrument). */
