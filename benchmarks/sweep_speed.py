@@ -81,15 +81,21 @@ def search(args: argparse.Namespace) -> None:
     ref = sweep(args.search, out_dir / "reference",
                 SweepConfig(trials=1, space=REFERENCE, prune=False, seeds=1, **common), progress=False)  # fmt: skip
     ref_wall = time.perf_counter() - t0
+    budget = None
+    if args.max_download_kb == "ref":  # the reference's own download: "no larger" is then a constraint
+        budget = ref["chosen"]["download_bytes"] / 1024
+    elif args.max_download_kb:
+        budget = float(args.max_download_kb)
     t0 = time.perf_counter()
-    out = sweep(args.search, out_dir / "search", SweepConfig(trials=args.trials, space="default", **common))
+    out = sweep(args.search, out_dir / "search",
+                SweepConfig(trials=args.trials, space="default", max_download_kb=budget, **common))  # fmt: skip
     wall = time.perf_counter() - t0
     r, c = ref["chosen"], out["chosen"]
     summary = {
         "load_average_after": os.getloadavg(),
         "reference": {"id": r["id"], "download_kb": r["download_bytes"] / 1024, "quality": r["quality"],
                       "wall_s": ref_wall},  # fmt: skip
-        "search": {**out["search"], "wall_s": wall, "wall_min": wall / 60},
+        "search": {**out["search"], "wall_s": wall, "wall_min": wall / 60, "max_download_kb": budget},
         "chosen": {"id": c["id"], "download_kb": c["download_bytes"] / 1024, "quality": c["quality"],
                    "seeds": c.get("seeds", 1), "quality_seeds": c.get("quality_seeds"), "recipe": c.get("recipe")},
         "best": out["best"],
@@ -112,6 +118,8 @@ def main() -> None:
     parser.add_argument("--search", metavar="DATASET_DIR", help="run the pruned search on this prepared dataset")
     parser.add_argument("--out", help="with --search: keep the sweep folders here (default: a temp folder)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-download-kb", metavar="KB|ref",
+                        help="with --search: the search's download budget (ref: the reference's download)")  # fmt: skip
     args = parser.parse_args()
     print(f"cores: {len(os.sched_getaffinity(0))}, load average: {os.getloadavg()}")
     if args.search:

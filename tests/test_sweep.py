@@ -99,6 +99,9 @@ def test_cli_arguments_map_to_the_sweep_config():
     assert sweep_config(parser.parse_args(["data", "-o", "out", "--minutes-per-trial", "2"])).rungs() is None
     with pytest.raises(UserFacingError, match="needs --engine dask"):
         sweep_config(parser.parse_args(["data", "-o", "out", "--dask-address", "tcp://h:1"]))
+    assert sweep_config(parser.parse_args(["data", "-o", "out", "--max-download-kb", "60"])).max_download_kb == 60
+    with pytest.raises(UserFacingError, match="max-download-kb"):
+        sweep_config(parser.parse_args(["data", "-o", "out", "--max-download-kb", "0"]))
 
 
 # ------------------------------------------------------------------------------------- end to end
@@ -226,6 +229,50 @@ def test_pruning_stops_weak_trials_and_finalists_get_more_seeds(dataset, tmp_pat
     row = next(r for r in out["results"] if r["id"] == best["id"])
     assert row["seeds"] == 2 and row["quality"] == pytest.approx((best["quality"] + again[0]["quality"]) / 2)
     assert row["quality_seeds"] == [round(best["quality"], 5), round(again[0]["quality"], 5)]
+
+
+BUDGET_SPACE = {"cnn": {"width": [8, 64], "depth": [2], "n_harmonics": [16], "n_noise_bands": [8]},
+                "gru": {"width": [8], "depth": [1], "n_harmonics": [16], "n_noise_bands": [8]}}
+
+
+def test_download_estimates_match_real_exports(tmp_path):
+    from sounds_kit.sweep.budget import CACHE, DownloadEstimator, measure_download
+
+    estimate = DownloadEstimator(tmp_path / "cache", stats={})
+    decoders = [{"type": "cnn", "width": 8, "depth": 2, "n_harmonics": 16, "n_noise_bands": 8},
+                {"type": "cnn", "width": 64, "depth": 2, "n_harmonics": 48, "n_noise_bands": 32},
+                {"type": "gru", "width": 8, "depth": 1, "n_harmonics": 16, "n_noise_bands": 8}]  # fmt: skip
+    for d in decoders:
+        real = measure_download(d, {})
+        assert abs(estimate(d) - real) <= 0.01 * real, (d, estimate(d), real)
+    # One export per structure: the two CNNs share one, and the cache survives a new estimator.
+    cached = json.loads((tmp_path / "cache" / CACHE).read_text())
+    assert sorted(cached) == ["cnn-d2-k3", "gru-d1-k3"]
+    assert DownloadEstimator(tmp_path / "cache").fixed == cached
+
+
+def test_a_download_budget_keeps_big_models_untrained(dataset, tmp_path):
+    import csv
+
+    from sounds_kit.sweep.budget import DownloadEstimator
+
+    small, big = ({"type": "cnn", "width": w, "depth": 2, "n_harmonics": 16, "n_noise_bands": 8} for w in (8, 64))
+    estimate = DownloadEstimator(tmp_path / "sizes", stats={})
+    budget_kb = (estimate(small) + estimate(big)) / 2 / 1024
+    sweep_dir = tmp_path / "sweep"
+    out = S.sweep(dataset, sweep_dir, config(2, space=BUDGET_SPACE, prune=False, seeds=1, max_download_kb=budget_kb),
+                  progress=False)  # fmt: skip
+    trained = {r["id"] for r in out["results"]}
+    assert len(trained) == 2 and all(r["download_bytes"] <= budget_kb * 1024 for r in out["results"])
+    assert not any(t.startswith("cnn-w64") for t in trained) and out["chosen"]["download_bytes"] <= budget_kb * 1024
+    with open(sweep_dir / "search.csv") as f:
+        log = list(csv.DictReader(f))
+    over = [r for r in log if r["over_budget"] == "True"]
+    assert out["search"]["trials"] == 2 and out["search"]["over_budget"] == len(over)
+    assert over and all(r["id"].startswith("cnn-w64") and r["state"] == "PRUNED" for r in over)
+    assert not any((sweep_dir / "trials" / r["id"]).exists() for r in over)  # never trained
+    with pytest.raises(UserFacingError, match="other settings"):  # the budget is part of the sweep
+        S.sweep(dataset, sweep_dir, config(2, space=BUDGET_SPACE, prune=False, seeds=1), progress=False)
 
 
 KILL_SCRIPT = """

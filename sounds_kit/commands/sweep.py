@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "recipe: {field: [values]}}")  # fmt: skip
     parser.add_argument("--tolerance", type=float, default=0.05,
                         help="chosen = smallest configuration within this relative distance of the best")  # fmt: skip
+    parser.add_argument("--max-download-kb", type=float, metavar="KB",
+                        help="never train a configuration whose browser download would exceed KB (estimated "
+                        "before training; fixed for the sweep)")  # fmt: skip
     parser.add_argument("--no-prune", action="store_true", help="train every trial on the whole budget")
     parser.add_argument("--min-steps", type=int, help="first rung (default: steps / reduction factor^2)")
     parser.add_argument("--reduction-factor", type=int, default=3,
@@ -73,6 +76,7 @@ def sweep_config(args: argparse.Namespace):
         minutes_per_trial=args.minutes_per_trial,
         space=args.space,
         tolerance=args.tolerance,
+        max_download_kb=args.max_download_kb,
         workers=args.workers,
         engine=args.engine,
         dask_address=args.dask_address,

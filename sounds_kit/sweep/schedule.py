@@ -86,23 +86,29 @@ def _finished(study) -> tuple[int, set[str]]:
     from optuna.trial import TrialState
 
     done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
-            if not t.user_attrs.get("duplicate")]  # fmt: skip
+            if not t.user_attrs.get("duplicate") and not t.user_attrs.get("over_budget")]  # fmt: skip
     return len(done), {t.user_attrs["id"] for t in done}
 
 
 def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_dir: Path,
-           on_done: Callable[[dict], None]) -> None:
-    """Ask, run and prune trials until ``config.trials`` have finished (completed or pruned)."""
+           on_done: Callable[[dict], None], estimate: Callable[[dict], int] | None = None) -> None:
+    """Ask, run and prune trials until ``config.trials`` have finished (completed or pruned).
+
+    With ``config.max_download_kb``, ``estimate(decoder) -> bytes`` (sweep.budget) is asked first: a
+    configuration over the budget is told to Optuna as pruned before any training (so TPE learns to
+    stay under it) and does not count as a trial."""
     from optuna.trial import TrialState
 
     _recover(study, space)
     n_done, done_ids = _finished(study)
     by_id = {t.user_attrs.get("id"): t for t in study.get_trials(deepcopy=False)
-             if t.state in (TrialState.COMPLETE, TrialState.PRUNED)}  # fmt: skip
+             if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
+             and not t.user_attrs.get("over_budget")}  # fmt: skip
+    budget = None if config.max_download_kb is None else config.max_download_kb * 1024
     n_configs = size(space)
     pending: dict = {}  # future -> (optuna trial, spec, rung index)
     running: set[str] = set()
-    failures = repeats = 0
+    failures = repeats = over = 0
 
     def submit(trial, spec: dict, k: int) -> None:
         final = steps_rungs is None or k == len(steps_rungs) - 1
@@ -112,10 +118,18 @@ def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_
     while True:
         while (len(pending) < ex.workers and n_done + len(running) < config.trials
                and len(done_ids) + len(running) < n_configs and failures < config.trials
-               and repeats < 20 * config.trials):  # fmt: skip
+               and repeats + over < 20 * config.trials):  # fmt: skip
             trial = study.ask()
             spec = suggest(trial, space)
             trial.set_user_attr("id", spec["id"])
+            if budget is not None and estimate is not None:
+                nbytes = estimate(spec["decoder"])
+                trial.set_user_attr("download_bytes_estimate", nbytes)
+                if nbytes > budget:  # never trained: free, and TPE ranks it below every trained trial
+                    over += 1
+                    trial.set_user_attr("over_budget", True)
+                    study.tell(trial, state=TrialState.PRUNED)
+                    continue
             if spec["id"] in done_ids or spec["id"] in running:
                 # A repeated suggestion costs nothing: it gets the earlier outcome and does not count.
                 repeats += 1
@@ -191,6 +205,7 @@ def history(sweep_dir: Path) -> list[dict]:
         rungs_ = read_lines(sweep_dir / "trials" / str(t.user_attrs.get("id")) / "rungs.jsonl")
         rows.append({"number": t.number, "id": t.user_attrs.get("id"),
                      "state": t.state.name, "repeat": bool(t.user_attrs.get("duplicate")),
+                     "over_budget": bool(t.user_attrs.get("over_budget")),
                      "last_step": t.last_step, "value": t.value, "rungs": len(rungs_)})  # fmt: skip
     return rows
 

@@ -87,6 +87,7 @@ class SweepConfig:
     seeds: int = 2  # finalists (within 2 x tolerance of the best) are trained with this many seeds
     finalists: int = 3
     sampler: str = "tpe"  # "tpe" | "random"
+    max_download_kb: float | None = None  # configurations estimated larger are never trained (sweep.budget)
 
     def __post_init__(self) -> None:
         self.train = dict(self.train or {})
@@ -102,6 +103,8 @@ class SweepConfig:
             raise UserFacingError("give --steps-per-trial or --minutes-per-trial, not both")
         if self.seeds < 1:
             raise UserFacingError(f"--seeds must be at least 1, got {self.seeds}")
+        if self.max_download_kb is not None and self.max_download_kb <= 0:
+            raise UserFacingError(f"--max-download-kb must be > 0, got {self.max_download_kb}")
         if self.sampler not in ("tpe", "random"):
             raise UserFacingError(f"sampler must be tpe or random, got {self.sampler!r}")
 
@@ -258,12 +261,14 @@ def finalize(sweep_dir: str | Path, tolerance: float) -> dict:
     results = by_config(read_results(sweep_dir))
     choice = choose(results, tolerance)
     log = history(sweep_dir)
+    counted = [h for h in log if not h["repeat"] and not h["over_budget"]]
     choice["search"] = {
-        "trials": sum(1 for h in log if not h["repeat"] and h["state"] in ("COMPLETE", "PRUNED")),
-        "completed": sum(1 for h in log if not h["repeat"] and h["state"] == "COMPLETE"),
-        "pruned": sum(1 for h in log if not h["repeat"] and h["state"] == "PRUNED"),
+        "trials": sum(1 for h in counted if h["state"] in ("COMPLETE", "PRUNED")),
+        "completed": sum(1 for h in counted if h["state"] == "COMPLETE"),
+        "pruned": sum(1 for h in counted if h["state"] == "PRUNED"),
         "failed": sum(1 for h in log if h["state"] == "FAIL"),
         "repeats": sum(1 for h in log if h["repeat"]),
+        "over_budget": sum(1 for h in log if h["over_budget"]),
     }
     _write_csv(sweep_dir / "search.csv", log, list(log[0]) if log else ["number"])
     for r, on in zip(results, pareto_front(results), strict=True):
@@ -310,7 +315,7 @@ def _settings(config: SweepConfig, dataset_dir: Path) -> dict:
     settings = {"dataset_dir": str(dataset_dir.resolve()), "train": train, "eval_clips": config.eval_clips,
                 "rung_clips": min(config.rung_clips or config.eval_clips, config.eval_clips),
                 "loader": config.loader, "rungs": config.rungs(), "space": resolve_space(config.space),
-                }  # fmt: skip
+                "max_download_kb": config.max_download_kb}  # fmt: skip
     return json.loads(json.dumps(settings))  # as stored (tuples -> lists), so reruns compare equal
 
 
@@ -347,6 +352,7 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
     """Run (or resume) a sweep; returns chosen.json's content plus ``results`` (one row per configuration)."""
     from tqdm.auto import tqdm
 
+    from sounds_kit.sweep.budget import DownloadEstimator
     from sounds_kit.sweep.executors import executor
     from sounds_kit.sweep.schedule import open_study, reseed, search
 
@@ -362,6 +368,7 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
     rung_steps = config.rungs()
     study = open_study(sweep_dir, config, rung_steps[0] if rung_steps and len(rung_steps) > 1 else None)
     setup = {**settings, "sweep_dir": str(sweep_dir.resolve()), "stats": _dataset_stats(dataset_dir, config.loader)}
+    estimate = None if config.max_download_kb is None else DownloadEstimator(sweep_dir / "cache", setup["stats"])
     workers, threads = plan(config.workers)
     setup["threads"] = threads
     already = sum(1 for r in read_results(sweep_dir, ok_only=False) if r.get("status") in ("ok", "pruned"))
@@ -386,7 +393,7 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
                 bar.write(f"{rec['id']}: FAILED {rec.get('error')}")
 
     with executor(config.engine, setup, workers, threads, config.dask_address) as ex:
-        search(study, space, config, ex, rung_steps, sweep_dir, on_done)
+        search(study, space, config, ex, rung_steps, sweep_dir, on_done, estimate)
         reseed(read_results(sweep_dir), config, ex, on_done)
     bar.close()
     if failed:

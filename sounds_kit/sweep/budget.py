@@ -1,0 +1,71 @@
+"""A download budget for the search (``--max-download-kb``): configurations whose export would be
+larger are never trained.
+
+What the browser fetches is the graph (model.json: its size depends on the decoder's structure - type,
+depth, kernel, reverb - and hardly on widths), the float16 weights (2 bytes per parameter, counted
+from the shapes without building anything) and metadata.json (the dataset's stats). The fixed part is
+measured once per structure by exporting an untrained decoder exactly as a trial's final rung does,
+and kept in ``SWEEP_DIR/cache/graph_bytes.json``: a few seconds per structure instead of a trained
+trial. The estimate is within a few hundred bytes of the real export (tests/test_sweep.py).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from sounds_kit.atomic import write_json_atomic
+from sounds_kit.conventions import SAMPLE_RATE
+from sounds_kit.instrument.numpy_decoder import weight_shapes
+from sounds_kit.model.decoders import DecoderConfig
+
+CACHE = "graph_bytes.json"
+
+
+def weight_bytes(decoder: dict) -> int:
+    """Bytes of a decoder's float16 weights (2 per parameter)."""
+    shapes = weight_shapes(DecoderConfig.from_dict(decoder))
+    return 2 * int(sum(np.prod(s) for s in shapes.values()))
+
+
+def structure_key(decoder: dict) -> str:
+    d = DecoderConfig.from_dict(decoder)
+    return f"{d.type}-d{d.depth}-k{d.kernel}" + (f"-reverb{d.reverb_seconds:g}" if d.reverb else "")
+
+
+def measure_download(decoder: dict, stats: dict) -> int:
+    """The download of an untrained float16 export of ``decoder`` (what a trial's export weighs)."""
+    import tensorflow as tf
+
+    from sounds_kit.instrument.export import export_decoder
+    from sounds_kit.instrument.files import download_bytes
+    from sounds_kit.model.decoders import build_decoder
+
+    config = DecoderConfig.from_dict(decoder)
+    model = build_decoder(config, seed=0)
+    model(tf.zeros([1, 4, 1]), tf.zeros([1, 4, 1]))
+    reverb_ir = np.zeros(int(config.reverb_seconds * SAMPLE_RATE), np.float32) if config.reverb else None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = export_decoder(model, config, Path(tmp) / "model", name="budget", quantize="float16",
+                             stats=stats, reverb_ir=reverb_ir, extra_metadata={"training_step": 0})  # fmt: skip
+        return download_bytes(out)
+
+
+class DownloadEstimator:
+    """``estimator(decoder dict) -> bytes``: weights counted, the structure's fixed part measured once."""
+
+    def __init__(self, cache_dir: str | Path, stats: dict | None = None) -> None:
+        self.path = Path(cache_dir) / CACHE
+        self.stats = stats or {}
+        self.fixed: dict[str, int] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def __call__(self, decoder: dict) -> int:
+        key = structure_key(decoder)
+        if key not in self.fixed:
+            self.fixed[key] = measure_download(decoder, self.stats) - weight_bytes(decoder)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.path, self.fixed)
+        return self.fixed[key] + weight_bytes(decoder)
