@@ -231,48 +231,55 @@ def test_pruning_stops_weak_trials_and_finalists_get_more_seeds(dataset, tmp_pat
     assert row["quality_seeds"] == [round(best["quality"], 5), round(again[0]["quality"], 5)]
 
 
-BUDGET_SPACE = {"cnn": {"width": [8, 64], "depth": [2], "n_harmonics": [16], "n_noise_bands": [8]},
-                "gru": {"width": [8], "depth": [1], "n_harmonics": [16], "n_noise_bands": [8]}}
+# The anchor (the shipped model: cnn w32 d4, 48 harmonics, 32 bands) is proposed first; the budget
+# below lets only the two smallest configurations through, so the anchor is always over it.
+BUDGET_SPACE = {"cnn": {"width": [8, 32], "depth": [2, 4]}, "gru": {"width": [8], "depth": [1]}}
 
 
 def test_download_estimates_match_real_exports(tmp_path):
     from sounds_kit.sweep.budget import CACHE, DownloadEstimator, measure_download
 
-    estimate = DownloadEstimator(tmp_path / "cache", stats={})
+    estimate = DownloadEstimator(tmp_path / "cache", stats={"fit": {"meanMidi": 67.0}})
+    # The first of each structure is measured; the others are estimated from it (widths, heads, reverb).
     decoders = [{"type": "cnn", "width": 8, "depth": 2, "n_harmonics": 16, "n_noise_bands": 8},
                 {"type": "cnn", "width": 64, "depth": 2, "n_harmonics": 48, "n_noise_bands": 32},
-                {"type": "gru", "width": 8, "depth": 1, "n_harmonics": 16, "n_noise_bands": 8}]  # fmt: skip
+                {"type": "gru", "width": 8, "depth": 1, "n_harmonics": 16, "n_noise_bands": 8},
+                {"type": "gru", "width": 48, "depth": 1, "n_harmonics": 32, "n_noise_bands": 16},
+                {"type": "cnn", "width": 8, "depth": 2, "reverb": True},
+                {"type": "cnn", "width": 24, "depth": 2, "n_harmonics": 64, "reverb": True}]  # fmt: skip
     for d in decoders:
-        real = measure_download(d, {})
+        real = measure_download(d, {"fit": {"meanMidi": 67.0}})
         assert abs(estimate(d) - real) <= 0.01 * real, (d, estimate(d), real)
-    # One export per structure: the two CNNs share one, and the cache survives a new estimator.
     cached = json.loads((tmp_path / "cache" / CACHE).read_text())
-    assert sorted(cached) == ["cnn-d2-k3", "gru-d1-k3"]
-    assert DownloadEstimator(tmp_path / "cache").fixed == cached
+    assert sorted(cached) == ["cnn-d2-k3", "cnn-d2-k3-reverb0.5", "gru-d1-k3"]  # one export per structure
+    assert DownloadEstimator(tmp_path / "cache").fixed == cached  # and the cache is kept
 
 
 def test_a_download_budget_keeps_big_models_untrained(dataset, tmp_path):
     import csv
 
     from sounds_kit.sweep.budget import DownloadEstimator
+    from sounds_kit.sweep.space import grid
 
-    small, big = ({"type": "cnn", "width": w, "depth": 2, "n_harmonics": 16, "n_noise_bands": 8} for w in (8, 64))
     estimate = DownloadEstimator(tmp_path / "sizes", stats={})
-    budget_kb = (estimate(small) + estimate(big)) / 2 / 1024
+    sizes = sorted(estimate(d) for d in grid(BUDGET_SPACE))
+    budget_kb = (sizes[1] + sizes[2]) / 2 / 1024  # exactly two configurations fit
     sweep_dir = tmp_path / "sweep"
-    out = S.sweep(dataset, sweep_dir, config(2, space=BUDGET_SPACE, prune=False, seeds=1, max_download_kb=budget_kb),
+    # Three trials asked, two fit: the search stops when every configuration that fits has run.
+    out = S.sweep(dataset, sweep_dir, config(3, space=BUDGET_SPACE, prune=False, seeds=1, max_download_kb=budget_kb),
                   progress=False)  # fmt: skip
-    trained = {r["id"] for r in out["results"]}
-    assert len(trained) == 2 and all(r["download_bytes"] <= budget_kb * 1024 for r in out["results"])
-    assert not any(t.startswith("cnn-w64") for t in trained) and out["chosen"]["download_bytes"] <= budget_kb * 1024
+    assert len(out["results"]) == 2 and all(r["download_bytes"] <= budget_kb * 1024 for r in out["results"])
+    assert out["chosen"]["download_bytes"] <= budget_kb * 1024 and out["max_download_kb"] == budget_kb
     with open(sweep_dir / "search.csv") as f:
         log = list(csv.DictReader(f))
     over = [r for r in log if r["over_budget"] == "True"]
+    assert any(r["id"] == "cnn-w32-d4-h48-n32" for r in over)  # the anchor, proposed first
     assert out["search"]["trials"] == 2 and out["search"]["over_budget"] == len(over)
-    assert over and all(r["id"].startswith("cnn-w64") and r["state"] == "PRUNED" for r in over)
-    assert not any((sweep_dir / "trials" / r["id"]).exists() for r in over)  # never trained
+    assert all(r["state"] == "PRUNED" and not (sweep_dir / "trials" / r["id"]).exists() for r in over)  # untrained
     with pytest.raises(UserFacingError, match="other settings"):  # the budget is part of the sweep
         S.sweep(dataset, sweep_dir, config(2, space=BUDGET_SPACE, prune=False, seeds=1), progress=False)
+    with pytest.raises(UserFacingError, match="fits --max-download-kb 1: the smallest, cnn-w8-d2"):
+        S.sweep(dataset, tmp_path / "none", config(2, space=BUDGET_SPACE, max_download_kb=1.0), progress=False)
 
 
 KILL_SCRIPT = """

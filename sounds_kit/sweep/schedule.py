@@ -95,8 +95,9 @@ def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_
     """Ask, run and prune trials until ``config.trials`` have finished (completed or pruned).
 
     With ``config.max_download_kb``, ``estimate(decoder) -> bytes`` (sweep.budget) is asked first: a
-    configuration over the budget is told to Optuna as pruned before any training (so TPE learns to
-    stay under it) and does not count as a trial."""
+    configuration over the budget is never trained and does not count as a trial; Optuna gets it as
+    pruned and infeasible (a positive ``download_over_kb`` constraint), which TPE ranks after every
+    trained trial, so it learns to propose configurations under the budget."""
     from optuna.trial import TrialState
 
     _recover(study, space)
@@ -105,6 +106,7 @@ def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_
              if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
              and not t.user_attrs.get("over_budget")}  # fmt: skip
     budget = None if config.max_download_kb is None else config.max_download_kb * 1024
+    over_ids = {t.user_attrs.get("id") for t in study.get_trials(deepcopy=False) if t.user_attrs.get("over_budget")}
     n_configs = size(space)
     pending: dict = {}  # future -> (optuna trial, spec, rung index)
     running: set[str] = set()
@@ -117,7 +119,7 @@ def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_
 
     while True:
         while (len(pending) < ex.workers and n_done + len(running) < config.trials
-               and len(done_ids) + len(running) < n_configs and failures < config.trials
+               and len(done_ids) + len(running) + len(over_ids) < n_configs and failures < config.trials
                and repeats + over < 20 * config.trials):  # fmt: skip
             trial = study.ask()
             spec = suggest(trial, space)
@@ -125,8 +127,10 @@ def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_
             if budget is not None and estimate is not None:
                 nbytes = estimate(spec["decoder"])
                 trial.set_user_attr("download_bytes_estimate", nbytes)
-                if nbytes > budget:  # never trained: free, and TPE ranks it below every trained trial
+                trial.set_constraint("download_over_kb", (nbytes - budget) / 1024)
+                if nbytes > budget:  # never trained: free, and TPE ranks it after every trained trial
                     over += 1
+                    over_ids.add(spec["id"])
                     trial.set_user_attr("over_budget", True)
                     study.tell(trial, state=TrialState.PRUNED)
                     continue

@@ -173,23 +173,29 @@ def _train_flags(decoder: dict | None, recipe: dict | None = None) -> str | None
     return flags + "".join(f" {names[k]} {v:g}" for k, v in sorted((recipe or {}).items()) if k in names)
 
 
-def choose(results: list[dict], tolerance: float) -> dict:
-    """The smallest download among trials whose quality <= (1 + tolerance) x the best quality."""
+def choose(results: list[dict], tolerance: float, max_download_kb: float | None = None) -> dict:
+    """The smallest download among trials whose quality <= (1 + tolerance) x the best quality (of the
+    trials whose real download fits ``max_download_kb``, when given)."""
+    if max_download_kb is not None:
+        results = [r for r in results if r["download_bytes"] <= max_download_kb * 1024]
     if not results:
-        raise UserFacingError("no finished trial to choose from")
+        raise UserFacingError("no finished trial to choose from"
+                              + (f" within --max-download-kb {max_download_kb:g}" if max_download_kb else ""))
     best = min(results, key=lambda r: r["quality"])
     threshold = best["quality"] * (1.0 + tolerance)
     candidates = [r for r in results if r["quality"] <= threshold]
     chosen = min(candidates, key=lambda r: (r["download_bytes"], r["quality"]))
     return {
         "rule": (
-            f"smallest download_bytes among trials with quality <= (1 + {tolerance:g}) x best quality "
+            (f"of the trials whose download is <= {max_download_kb:g} KB, " if max_download_kb else "")
+            + f"smallest download_bytes among trials with quality <= (1 + {tolerance:g}) x best quality "
             f"({best['quality']:.4g} -> threshold {threshold:.4g}); quality (lower is better) = "
             + " + ".join(f"{w:g} x {k}" for k, w in QUALITY_WEIGHTS.items())
             + " on the eval split, measured on the exported float16 model"
             + (" (mean over seeds where a trial has several)" if any(r.get("seeds", 1) > 1 for r in results) else "")
         ),
         "tolerance": tolerance,
+        "max_download_kb": max_download_kb,
         "best": {"id": best["id"], "quality": best["quality"], "download_bytes": best["download_bytes"]},
         "threshold": threshold,
         "candidates": sorted(r["id"] for r in candidates),
@@ -252,14 +258,14 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines) + "\n(p: on the Pareto front, *: chosen)"
 
 
-def finalize(sweep_dir: str | Path, tolerance: float) -> dict:
+def finalize(sweep_dir: str | Path, tolerance: float, max_download_kb: float | None = None) -> dict:
     """results.csv, search.csv, pareto.png and chosen.json from every finished trial (seeds of one
     configuration averaged); returns chosen.json's content plus ``results`` (one row per configuration)."""
     from sounds_kit.sweep.schedule import history
 
     sweep_dir = Path(sweep_dir)
     results = by_config(read_results(sweep_dir))
-    choice = choose(results, tolerance)
+    choice = choose(results, tolerance, max_download_kb)
     log = history(sweep_dir)
     counted = [h for h in log if not h["repeat"] and not h["over_budget"]]
     choice["search"] = {
@@ -352,7 +358,7 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
     """Run (or resume) a sweep; returns chosen.json's content plus ``results`` (one row per configuration)."""
     from tqdm.auto import tqdm
 
-    from sounds_kit.sweep.budget import DownloadEstimator
+    from sounds_kit.sweep.budget import DownloadEstimator, smallest_configs
     from sounds_kit.sweep.executors import executor
     from sounds_kit.sweep.schedule import open_study, reseed, search
 
@@ -368,7 +374,15 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
     rung_steps = config.rungs()
     study = open_study(sweep_dir, config, rung_steps[0] if rung_steps and len(rung_steps) > 1 else None)
     setup = {**settings, "sweep_dir": str(sweep_dir.resolve()), "stats": _dataset_stats(dataset_dir, config.loader)}
-    estimate = None if config.max_download_kb is None else DownloadEstimator(sweep_dir / "cache", setup["stats"])
+    estimate = None
+    if config.max_download_kb is not None:
+        estimate = DownloadEstimator(sweep_dir / "cache", setup["stats"])
+        least = min(smallest_configs(space), key=estimate)
+        if estimate(least) > config.max_download_kb * 1024:
+            raise UserFacingError(
+                f"no configuration of the search space fits --max-download-kb {config.max_download_kb:g}: the "
+                f"smallest, {trial_id(least)}, downloads {estimate(least) / 1024:.1f} KB"
+            )
     workers, threads = plan(config.workers)
     setup["threads"] = threads
     already = sum(1 for r in read_results(sweep_dir, ok_only=False) if r.get("status") in ("ok", "pruned"))
@@ -398,4 +412,4 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
     bar.close()
     if failed:
         print(f"{len(failed)} trial(s) failed (rerun to retry): {', '.join(r['id'] for r in failed)}")
-    return finalize(sweep_dir, config.tolerance)
+    return finalize(sweep_dir, config.tolerance, config.max_download_kb)
