@@ -12,8 +12,10 @@ the truth moved by the fit's own octave shift - nothing folded:
 - **octave %**: frames where a note sounds (boundaries and decays excluded, as in the pitch benchmark)
   and the output is voiced more than 600 cents from the truth, over the note frames;
 - **dropout %**: note frames where the output is not voiced;
-- **phantom %**: rest frames (no note, no decay) where the output is voiced; **high**: of those, how
-  many sit above the highest sung note (shifted) by more than a fifth - the squeaks of issue 12;
+- **phantom %**: rest frames (no note, no decay) where the output is voiced more than 600 cents from
+  the last sung note (shifted): a note nobody sang; **high**: how many of those frames sit more than a
+  fifth above the highest sung note - the squeaks of issue 12; **tail %**: rest frames voiced within
+  600 cents of the last note (the instrument's 40 ms gate hold and 60 ms release, dry);
 - **rest dB**: median loudness in the rests relative to the 95th percentile of the note frames, of
   the output in its room minus the voice's (the rest test asserts <= +6 dB).
 """
@@ -57,7 +59,14 @@ def score(clip, inst) -> dict:
     keep = ~clip.excluded[::STEP][:n]
     note, rest = keep & (truth > 0), keep & (truth <= 0)
     cents = 1200 * np.abs(np.log2(np.maximum(f0, 1e-9) / np.maximum(truth, 1e-9)))
-    phantom = rest & voiced
+    # The last sung note (shifted) at every frame: a rest voiced near it is the note's release or room
+    # tail; voiced far from it, a note nobody sang.
+    idx = np.maximum.accumulate(np.where(truth > 0, np.arange(n), 0))
+    last = np.where(truth[idx] > 0, truth[idx], np.inf)
+    with np.errstate(divide="ignore"):  # before the first note there is no last note: infinitely far
+        from_last = 1200 * np.abs(np.log2(np.maximum(f0, 1e-9) / last))
+    phantom = rest & voiced & (from_last > 600)
+    tail = rest & voiced & (from_last <= 600)
     high = phantom & (f0 > truth.max() * 1.5)
 
     def rest_level(audio: np.ndarray) -> float:
@@ -70,6 +79,7 @@ def score(clip, inst) -> dict:
         "dropout_pct": 100 * float(np.mean(~voiced[note])),
         "median_cents": float(np.median(cents[note & voiced])) if (note & voiced).any() else float("nan"),
         "phantom_pct": 100 * float(phantom.sum() / max(rest.sum(), 1)),
+        "tail_pct": 100 * float(tail.sum() / max(rest.sum(), 1)),
         "phantom_high": int(high.sum()),
         "rest_db": rest_level(wet) - rest_level(clip.audio),
         "rest_db_dry": rest_level(dry) - rest_level(clip.audio),
@@ -87,17 +97,18 @@ def main() -> None:
     voices = args.voices.split(",") if args.voices else list(VOICE_TYPES)
     instruments = {name: load_instrument(name) for name in args.instruments.split(",")}
     rows, t0 = [], time.perf_counter()
-    head = ["voice type", "instrument", "octave %", "dropout %", "median cents", "phantom %", "high", "rest dB (room)",
-            "rest dB (dry)"]  # fmt: skip
+    head = ["voice type", "instrument", "octave %", "dropout %", "median cents", "phantom %", "high", "tail %",
+            "rest dB (room)", "rest dB (dry)"]  # fmt: skip
     print("| " + " | ".join(head) + " |\n" + "| --- " * len(head) + "|")
     for voice in voices:
         clip = render_stand_in(voice, cache_dir=args.cache, take=args.take)
         for name, inst in instruments.items():
             r = {"voice": voice, "instrument": name, "seconds": clip.seconds, **score(clip, inst)}
             rows.append(r)
-            print(f"| {voice} | {name} | {r['octave_pct']:.2f} | {r['dropout_pct']:.1f} | {r['median_cents']:.1f} | "
-                  f"{r['phantom_pct']:.2f} | {r['phantom_high']} | {r['rest_db']:+.1f} | {r['rest_db_dry']:+.1f} |",
-                  flush=True)  # fmt: skip
+            cells = [voice, name, f"{r['octave_pct']:.2f}", f"{r['dropout_pct']:.1f}", f"{r['median_cents']:.1f}",
+                     f"{r['phantom_pct']:.2f}", str(r["phantom_high"]), f"{r['tail_pct']:.1f}", f"{r['rest_db']:+.1f}",
+                     f"{r['rest_db_dry']:+.1f}"]  # fmt: skip
+            print("| " + " | ".join(cells) + " |", flush=True)
     worst = {k: max(r[k] for r in rows) for k in ("octave_pct", "phantom_pct", "phantom_high", "rest_db")}
     print(f"\nworst over {len(rows)} pairs: {json.dumps({k: round(v, 3) for k, v in worst.items()})}; "
           f"{time.perf_counter() - t0:.0f} s")  # fmt: skip

@@ -13,7 +13,7 @@ def _fmt_metrics(metrics: dict | None) -> str:
         if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 10):
             text = f"{int(value):,}"  # counts read as counts, not 1.06e+05
         elif isinstance(value, float):
-            text = f"{value:.3g}"
+            text = "0" if abs(value) < 1e-9 else f"{value:.3g}"  # a median of exactly 0, not 3.84e-13
         else:
             text = str(value)
         rows.append(f"| {key} | {text} |")
@@ -38,7 +38,8 @@ def render_card(
         f"# {name}",
         "",
         "A sounds-kit DDSP instrument: a small causal decoder drives a harmonic + filtered-noise synthesizer.",
-        "It runs in the browser (TF.js decoder, float64 JS synth) and in Python (`sounds_kit.load_instrument`).",
+        "It runs in the browser (the decoder on TF.js for takes, on the kit's own JS interpreter of the same",
+        "graph for Live; float64 JS synth) and in Python (`sounds_kit.load_instrument`).",
         "",
         "## Data",
         "",
@@ -62,6 +63,11 @@ def render_card(
         "",
         "## Metrics",
         "",
+        "Resynthesis (`spectral_distance` .. `voiced_frames`): the dataset's held-out eval split, the exported",
+        "weights driven by each clip's own features. Transfer (`transfer_*`): singers through the instrument",
+        "(auto-fit, note gate), pitch judged by librosa.pyin on voice and output where librosa is installed,",
+        "octave jumps counted in full (docs/sweep.md, \"Metric definitions\").",
+        "",
         _fmt_metrics(metrics),
         "",
         "## Known limits",
@@ -69,7 +75,8 @@ def render_card(
         "- Monophonic only: it follows one pitch at a time.",
         "- It plays what the decoder learned from its data; outside the data's pitch and loudness range it",
         "  extrapolates (auto-fit moves a voice into range by whole octaves and a loudness map).",
-        "- Consonants and breath in a voice come out as noise bursts; unvoiced frames hold the last pitch.",
+        "- Between notes it is silent: a note gate (40 ms hold, 60 ms release) keeps breath, consonants and",
+        "  room noise out of the rests; a consonant inside a note plays at the note's pitch.",
     ]
     if "soundfont" in str(origin).lower() or data.get("soundfont"):
         lines.append(
