@@ -269,6 +269,8 @@ def test_a_download_budget_keeps_big_models_untrained(dataset, tmp_path):
     out = S.sweep(dataset, sweep_dir, config(3, space=BUDGET_SPACE, prune=False, seeds=1, max_download_kb=budget_kb),
                   progress=False)  # fmt: skip
     assert len(out["results"]) == 2 and all(r["download_bytes"] <= budget_kb * 1024 for r in out["results"])
+    for r in out["results"]:  # the estimate holds for trained exports (not only for untrained ones)
+        assert abs(estimate(r["decoder"]) - r["download_bytes"]) <= 0.01 * r["download_bytes"], r["id"]
     assert out["chosen"]["download_bytes"] <= budget_kb * 1024 and out["max_download_kb"] == budget_kb
     with open(sweep_dir / "search.csv") as f:
         log = list(csv.DictReader(f))

@@ -272,7 +272,8 @@ def finalize(sweep_dir: str | Path, tolerance: float, max_download_kb: float | N
         "trials": sum(1 for h in counted if h["state"] in ("COMPLETE", "PRUNED")),
         "completed": sum(1 for h in counted if h["state"] == "COMPLETE"),
         "pruned": sum(1 for h in counted if h["state"] == "PRUNED"),
-        "failed": sum(1 for h in log if h["state"] == "FAIL"),
+        # a repeated suggestion of a trial still running is told FAIL; it is a repeat, not a failure
+        "failed": sum(1 for h in log if h["state"] == "FAIL" and not h["repeat"]),
         "repeats": sum(1 for h in log if h["repeat"]),
         "over_budget": sum(1 for h in log if h["over_budget"]),
     }
