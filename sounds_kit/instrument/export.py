@@ -81,9 +81,11 @@ def compact_model_json(model_json: dict) -> dict:
 
     Node names like ``StatefulPartitionedCall/cnn_decoder/strided_slice_3/stack_2`` are a third of a
     small model's download. Inputs and outputs named by the signature keep their names; graphs with
-    function libraries (a GRU's loop) are left as they are, since their bodies refer to names too.
+    function libraries (a GRU's loop) keep their names, since their bodies refer to names too. Every
+    graph loses the bookkeeping attributes TF.js never reads (``strip_bookkeeping``).
     """
     topology = model_json["modelTopology"]
+    strip_bookkeeping(model_json)
     if topology.get("library", {}).get("function"):
         return model_json
     signature = model_json.get("signature", {})
@@ -109,6 +111,22 @@ def compact_model_json(model_json: dict) -> dict:
         for weight in group["weights"]:
             weight["name"] = mapping.get(weight["name"], weight["name"])
     return model_json
+
+
+# Graph-building bookkeeping that TF.js never reads. TensorFlow sets it on a different subset of a
+# GRU's loop nodes from one trace to the next, so keeping it made the same model's download vary by
+# ~400 bytes between exports.
+BOOKKEEPING_ATTRS = ("_has_manual_control_dependencies",)
+
+
+def strip_bookkeeping(model_json: dict) -> None:
+    topology = model_json["modelTopology"]
+    nodes = list(topology.get("node", []))
+    for fn in topology.get("library", {}).get("function", []):
+        nodes += fn.get("nodeDef", [])
+    for node in nodes:
+        for attr in BOOKKEEPING_ATTRS:
+            node.get("attr", {}).pop(attr, None)
 
 
 def graph_ops(model_json: dict) -> set[str]:
