@@ -87,7 +87,7 @@ def baseline_model(seed: int = 0, n_harmonics: int = 60, n_bands: int = 65, unit
     import tf_keras as keras
 
     from sounds_kit.conventions import HOP_SIZE, SAMPLE_RATE
-    from sounds_kit.model.loss import spectral_loss
+    from sounds_kit.model.loss import spectral_loss_autodiff as spectral_loss  # the loss written the obvious way
     from sounds_kit.model.tf_synth import exp_sigmoid
 
     tf.random.set_seed(seed)
