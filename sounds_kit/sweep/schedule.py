@@ -7,7 +7,8 @@ so a cluster's workers need no access to the study. A trial runs as a chain of j
 pruner (asynchronous, as ASHA: a trial goes on only while it is in the best 1/reduction_factor of the
 trials that reached the same rung), and the chain stops there or the next job is submitted. The last
 rung exports and scores the float16 model. Then the finalists (within twice the tolerance of the best)
-are trained again with more seeds, so that the choice does not rest on one seed's luck.
+are trained again with more seeds, so that the choice does not rest on one seed's luck; so are the
+chosen configuration and the best, until both have every seed (``search.seed_the_choice``).
 
 Resuming: trials that were running when the sweep was killed are failed in the study and asked again
 with the same parameters; their jobs find the checkpoint (and the rung scores) in the trial folder.
@@ -184,9 +185,13 @@ def finalists(results: list[dict], config) -> list[dict]:
 
 def reseed(results: list[dict], config, ex, on_done: Callable[[dict], None]) -> None:
     """Train the finalists with seeds 1 .. seeds-1 on the whole budget (skipping those already done)."""
+    reseed_configs(finalists(results, config), results, config, ex, on_done)
+
+
+def reseed_configs(configs: list[dict], results: list[dict], config, ex, on_done: Callable[[dict], None]) -> None:
+    """Train ``configs`` (trial records) with seeds 1 .. seeds-1, skipping the ids ``results`` has."""
     have = {r["id"] for r in results}
-    jobs = [make_spec(r["decoder"], r.get("recipe"), seed)
-            for r in finalists(results, config) for seed in range(1, config.seeds)]  # fmt: skip
+    jobs = [make_spec(r["decoder"], r.get("recipe"), seed) for r in configs for seed in range(1, config.seeds)]
     pending = {ex.submit({"spec": s, "until": None, "final": True}): s for s in jobs if s["id"] not in have}
     while pending:
         for fut in ex.wait_any(pending):
@@ -214,4 +219,4 @@ def history(sweep_dir: Path) -> list[dict]:
     return rows
 
 
-__all__ = ["rungs", "open_study", "search", "finalists", "reseed", "history", "config_id"]
+__all__ = ["rungs", "open_study", "search", "finalists", "reseed", "reseed_configs", "history", "config_id"]

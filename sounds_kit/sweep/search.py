@@ -355,6 +355,32 @@ def _dataset_stats(dataset_dir: Path, loader: str) -> dict:
     return {**stats, "fit": fit_profile_from_dataset_stats(stats)}
 
 
+def seed_the_choice(sweep_dir: Path, config: SweepConfig, ex, on_done) -> None:
+    """Train the chosen configuration and the best one with every seed, choosing again after each round,
+    until both have them. The finalists are the best by quality, but the choice is the *smallest* within
+    the tolerance, often outside them; its place under the threshold (set by the best's mean) must not
+    rest on one seed when seeds differ by as much as the tolerance. Ends: every round seeds a new
+    configuration, and one whose seeds failed is not tried again."""
+    from sounds_kit.sweep.schedule import reseed_configs
+
+    if config.seeds < 2:
+        return
+    tried: set[str] = set()
+    while True:
+        results = read_results(sweep_dir)
+        rows = by_config(results)
+        if not rows:
+            return
+        choice = choose(rows, config.tolerance, config.max_download_kb)
+        best = next(r for r in rows if r["id"] == choice["best"]["id"])
+        need = [r for r in (best, choice["chosen"]) if r["seeds"] < config.seeds and r["id"] not in tried]
+        need = list({r["id"]: r for r in need}.values())
+        if not need:
+            return
+        tried |= {r["id"] for r in need}
+        reseed_configs(need, results, config, ex, on_done)
+
+
 def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, progress: bool = True) -> dict:
     """Run (or resume) a sweep; returns chosen.json's content plus ``results`` (one row per configuration)."""
     from tqdm.auto import tqdm
@@ -410,6 +436,7 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
     with executor(config.engine, setup, workers, threads, config.dask_address) as ex:
         search(study, space, config, ex, rung_steps, sweep_dir, on_done, estimate)
         reseed(read_results(sweep_dir), config, ex, on_done)
+        seed_the_choice(sweep_dir, config, ex, on_done)
     bar.close()
     if failed:
         print(f"{len(failed)} trial(s) failed (rerun to retry): {', '.join(r['id'] for r in failed)}")
