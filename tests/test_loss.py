@@ -31,7 +31,8 @@ def signals(rng, shape):
 @pytest.mark.parametrize(
     "shape, kwargs",
     [((3, 8000), {}), ((4001,), {}), ((2, 6000), {"mag_weight": 0.0}),
-     ((2, 6000), {"logmag_weight": 0.3, "overlap": 0.5}), ((2, 5000), {"fft_sizes": (1024, 96)})],  # fmt: skip
+     ((2, 6000), {"logmag_weight": 0.3, "overlap": 0.5}), ((2, 5000), {"fft_sizes": (1024, 96)}),
+     ((2, 3000), {"fft_sizes": (97, 255), "overlap": 0.7})],  # fmt: skip
 )
 def test_value_and_gradient_match_the_plain_definition(shape, kwargs):
     target, prediction = signals(np.random.default_rng(len(shape)), shape)
@@ -54,3 +55,37 @@ def test_equal_signals_have_zero_loss_and_the_gradient_reaches_every_sample():
     # Every sample moves the loss, the last (in zero-padded frames) included, but the first: every
     # frame that holds sample 0 weighs it by the periodic Hann window's 0.
     assert np.all(np.abs(grad[:, 1:]).max(axis=0) > 0) and np.all(grad[:, 0] == 0)
+
+
+def test_inside_a_traced_step_of_unknown_length_and_without_keeping_graphs_alive():
+    import gc
+    import weakref
+
+    target, prediction = signals(np.random.default_rng(1), (2, 3000))
+    spec = tf.TensorSpec([None, None], tf.float32)
+
+    def make():
+        @tf.function(input_signature=[spec, spec])
+        def step(t, p):
+            with tf.GradientTape() as tape:
+                tape.watch(p)
+                value = spectral_loss(t, p, fft_sizes=(256, 64))
+            return value, tape.gradient(value, p)
+
+        return step
+
+    step = make()
+    value, grad = step(target, prediction)
+    ref_value, ref_grad = value_and_grad(spectral_loss_autodiff, target, prediction, fft_sizes=(256, 64))
+    assert grad.shape == prediction.shape  # trimmed to the input's length, known only when run
+    assert float(value) == pytest.approx(ref_value, rel=1e-5)
+    np.testing.assert_allclose(grad.numpy(), ref_grad, atol=1e-4 * np.max(np.abs(ref_grad)))
+    # A training process traces a new step per model (a sweep worker: one per trial); the loss must
+    # not keep them alive (tf.custom_gradient's registry would).
+    graphs = []
+    for _ in range(3):
+        fn = make()
+        graphs.append(weakref.ref(fn.get_concrete_function().graph))
+        del fn
+    gc.collect()
+    assert [g() for g in graphs] == [None, None, None]

@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reduction-factor", type=int, default=3,
                         help="successive halving: the best 1/N of a rung go on (default 3)")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=2,
-                        help="seeds for the finalists (within 2 x tolerance of the best; default 2)")  # fmt: skip
+                        help="seeds for the finalists (within 2 x tolerance of the best), the best and the "
+                             "chosen configuration (default 2)")  # fmt: skip
     parser.add_argument("--finalists", type=int, default=3, help="at most this many finalists (default 3)")
     parser.add_argument("--sampler", choices=("tpe", "random"), default="tpe", help="Optuna sampler (default tpe)")
     parser.add_argument("--engine", choices=("local", "dask"), default="local",

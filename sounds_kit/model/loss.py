@@ -3,10 +3,11 @@
 ``spectral_loss_autodiff`` is the definition written the obvious way (``tf.abs`` of
 ``tf.signal.stft``, differentiated by TF). ``spectral_loss``, what training uses, has the same value;
 its gradient is written out by hand because stage 2 spends most of its time here: TF's generic
-gradients for ``ComplexAbs``, ``RFFT`` and ``frame`` cost about three times the forward pass (hypot
-per bin, a masked complex product, strided-slice scatters), while the adjoint of a windowed real FFT
-is one inverse FFT and an overlap-add. Same value and gradient to float rounding
-(tests/test_loss.py); stage-2 steps 1.25x faster (BENCHMARKS.md).
+gradients for ``ComplexAbs``, ``RFFT`` and ``frame`` cost two to three times the prediction's STFTs
+themselves (hypot per bin, a masked complex product, strided-slice scatters), while the adjoint of a windowed real FFT
+is one inverse FFT and an overlap-add. Same value, and the same gradient to float rounding
+(tests/test_loss.py; bins quieter than ~1e-19, which the CPU flushes to zero, get none); stage-2
+steps 1.17x faster (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -37,34 +38,33 @@ def _spectrum(audio, fft_size: int, hop: int):
 def scale_loss(target, prediction, fft_size: int, overlap: float = 0.75, mag_weight: float = 1.0,
                logmag_weight: float = 1.0):  # fmt: skip
     """One scale: mean |S_t - S_p| * mag_weight + mean |log S_t - log S_p| * logmag_weight, with the
-    gradient in ``prediction`` only."""
+    gradient in ``prediction`` only (the target is data)."""
     import tensorflow as tf
 
     hop = hop_size(fft_size, overlap)
-    n_samples = prediction.shape[-1]
+    pred = tf.stop_gradient(prediction)
     s_t = tf.stop_gradient(_spectrum(target, fft_size, hop)[2])
-    log_t = tf.math.log(s_t + LOG_EPS)
-    # d(rfft)^T: irfft counts bins 1..N/2-1 twice and divides by N; undo both.
+    re, im, s_p = _spectrum(pred, fft_size, hop)
+    d_mag = s_p - s_t
+    d_log = tf.math.log(s_p + LOG_EPS) - tf.math.log(s_t + LOG_EPS)
+    count = tf.cast(tf.size(s_p), tf.float32)
+    value = (mag_weight * tf.reduce_sum(tf.abs(d_mag)) + logmag_weight * tf.reduce_sum(tf.abs(d_log))) / count
+
+    # The gradient in the prediction, written out: dL/d|X|, times d|X|/dX = X / |X| (0 where X = 0, as
+    # TF's abs gradient), through the adjoint of rfft (irfft counts the bins between 0 and Nyquist twice
+    # and divides by N: undo both), the window, and the framing (an overlap-add).
+    d_s = (mag_weight * tf.sign(d_mag) + logmag_weight * tf.sign(d_log) / (s_p + LOG_EPS)) / count
     bin_scale = np.full(fft_size // 2 + 1, 0.5 * fft_size, np.float32)
-    bin_scale[[0, -1]] = fft_size
-
-    @tf.custom_gradient
-    def term(pred):
-        re, im, s_p = _spectrum(pred, fft_size, hop)
-        d_mag = s_p - s_t
-        d_log = tf.math.log(s_p + LOG_EPS) - log_t
-        count = tf.cast(tf.size(s_p), tf.float32)
-        value = (mag_weight * tf.reduce_sum(tf.abs(d_mag)) + logmag_weight * tf.reduce_sum(tf.abs(d_log))) / count
-
-        def grad(upstream):
-            d_s = (mag_weight * tf.sign(d_mag) + logmag_weight * tf.sign(d_log) / (s_p + LOG_EPS)) * (upstream / count)
-            k = tf.math.divide_no_nan(d_s, s_p) * bin_scale  # d|X|/dX = X / |X|, 0 where X = 0 (as tf.abs)
-            d_frames = tf.signal.irfft(tf.complex(k * re, k * im), [fft_size]) * tf.signal.hann_window(fft_size)
-            return tf.signal.overlap_and_add(d_frames, hop)[..., :n_samples]
-
-        return value, grad
-
-    return term(prediction)
+    bin_scale[0] = fft_size
+    if fft_size % 2 == 0:
+        bin_scale[-1] = fft_size  # the Nyquist bin, once in irfft (odd sizes have none)
+    k = tf.math.divide_no_nan(d_s, s_p) * bin_scale
+    d_frames = tf.signal.irfft(tf.complex(k * re, k * im), [fft_size]) * tf.signal.hann_window(fft_size)
+    grad = tf.signal.overlap_and_add(d_frames, hop)[..., : tf.shape(pred)[-1]]
+    # Attached without tf.custom_gradient, whose registry keeps every traced graph alive (a sweep worker
+    # traces one per trial): <prediction, grad> - the same, stopped, is exactly 0 with gradient ``grad``.
+    link = tf.reduce_sum(prediction * tf.stop_gradient(grad))
+    return value + (link - tf.stop_gradient(link))
 
 
 def spectral_loss(

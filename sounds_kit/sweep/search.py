@@ -3,8 +3,9 @@
 A sweep searches decoder type, width, depth, kernel, harmonics, noise bands and training recipe
 (``sweep.space``) with Optuna, stops weak trials early by successive halving (``sweep.schedule``),
 exports each surviving trial as the browser gets it (float16 TF.js), measures its download, scores the
-exported model on the dataset's eval split (``sweep.trial``), trains the finalists with more seeds,
-and picks the smallest configuration whose mean quality is within a relative tolerance of the best.
+exported model on the dataset's eval split (``sweep.trial``), trains the finalists, the best and the
+chosen configuration with more seeds, and picks the smallest configuration whose mean quality is
+within a relative tolerance of the best.
 Jobs run on local processes or on a dask.distributed cluster (``sweep.executors``). docs/sweep.md
 describes the outputs and the engines.
 
@@ -84,7 +85,7 @@ class SweepConfig:
     prune: bool = True
     min_steps: int | None = None  # first rung; None: steps_per_trial / reduction_factor^2
     reduction_factor: int = 3
-    seeds: int = 2  # finalists (within 2 x tolerance of the best) are trained with this many seeds
+    seeds: int = 2  # the finalists, the best and the chosen configuration get this many seeds
     finalists: int = 3
     sampler: str = "tpe"  # "tpe" | "random"
     max_download_kb: float | None = None  # configurations estimated larger are never trained (sweep.budget)
@@ -355,12 +356,18 @@ def _dataset_stats(dataset_dir: Path, loader: str) -> dict:
     return {**stats, "fit": fit_profile_from_dataset_stats(stats)}
 
 
-def seed_the_choice(sweep_dir: Path, config: SweepConfig, ex, on_done) -> None:
-    """Train the chosen configuration and the best one with every seed, choosing again after each round,
-    until both have them. The finalists are the best by quality, but the choice is the *smallest* within
-    the tolerance, often outside them; its place under the threshold (set by the best's mean) must not
-    rest on one seed when seeds differ by as much as the tolerance. Ends: every round seeds a new
-    configuration, and one whose seeds failed is not tried again."""
+def seed_the_choice(sweep_dir: Path, config: SweepConfig, ex, on_done, batch: int = 1) -> None:
+    """Give the chosen configuration and the best one every seed, choosing again after each round.
+
+    The finalists are the best by quality (at most ``--finalists``), but the choice is the *smallest*
+    within the tolerance, often not among them; its place under the threshold (set by the best's mean)
+    must not rest on one seed when seeds differ by as much as the tolerance. A one-seed score is
+    biased low (the lucky seed got it chosen), so a reseeded choice often drops out and the next
+    smallest candidate takes its place: each round seeds the best and the ``batch`` smallest
+    candidates still on one seed (``batch`` = the workers, which run them at once). Ends when both
+    have every seed, or when nothing new can be seeded (a configuration whose seeds failed is not tried
+    again in this run); costs at most every candidate under the threshold once.
+    """
     from sounds_kit.sweep.schedule import reseed_configs
 
     if config.seeds < 2:
@@ -369,12 +376,18 @@ def seed_the_choice(sweep_dir: Path, config: SweepConfig, ex, on_done) -> None:
     while True:
         results = read_results(sweep_dir)
         rows = by_config(results)
-        if not rows:
-            return
-        choice = choose(rows, config.tolerance, config.max_download_kb)
+        try:
+            choice = choose(rows, config.tolerance, config.max_download_kb)
+        except UserFacingError:
+            return  # nothing to choose from: finalize says so, after the failures are listed
         best = next(r for r in rows if r["id"] == choice["best"]["id"])
-        need = [r for r in (best, choice["chosen"]) if r["seeds"] < config.seeds and r["id"] not in tried]
+        if best["seeds"] >= config.seeds and choice["chosen"]["seeds"] >= config.seeds:
+            return
+        small = sorted((r for r in rows if r["id"] in set(choice["candidates"])),
+                       key=lambda r: (r["download_bytes"], r["quality"]))  # fmt: skip
+        need = [r for r in [best] + small if r["seeds"] < config.seeds and r["id"] not in tried]
         need = list({r["id"]: r for r in need}.values())
+        need = [r for r in need if r is best] + [r for r in need if r is not best][: max(1, batch)]
         if not need:
             return
         tried |= {r["id"] for r in need}
@@ -436,7 +449,7 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
     with executor(config.engine, setup, workers, threads, config.dask_address) as ex:
         search(study, space, config, ex, rung_steps, sweep_dir, on_done, estimate)
         reseed(read_results(sweep_dir), config, ex, on_done)
-        seed_the_choice(sweep_dir, config, ex, on_done)
+        seed_the_choice(sweep_dir, config, ex, on_done, batch=workers)
     bar.close()
     if failed:
         print(f"{len(failed)} trial(s) failed (rerun to retry): {', '.join(r['id'] for r in failed)}")
