@@ -70,6 +70,14 @@ def committed_notebooks() -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(NOTEBOOKS_DIR.glob("*.ipynb"))}
 
 
+def code_cells(path) -> list[dict]:
+    """The code cells of a notebook file, or none while it is missing or half written."""
+    try:
+        return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_printed_url_opens_the_sing_notebook_and_running_it_leaves_the_checkout_clean(tmp_path):
@@ -102,18 +110,23 @@ def test_the_printed_url_opens_the_sing_notebook_and_running_it_leaves_the_check
         tab = browser.page.locator(".jp-mod-current .lm-TabBar-tabLabel, .lm-TabBar-tab.jp-mod-current")
         assert "05_sing.ipynb" in tab.first.inner_text()
         browser.page.locator(".sk-sing").wait_for(timeout=180_000)  # the widget is on the page
-        # Every cell has run (no "[*]" prompt left), then the notebook is saved with its outputs.
+        # Every cell has run (no "[*]" prompt left, the kernel idle), then the notebook is saved with its
+        # outputs. The prompts can read done while the kernel is still busy, and a save then writes the
+        # notebook before its outputs (CI failed on that once): so save again until the file has them.
         browser.page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-InputPrompt')].every(p => !p.textContent.includes('*'))",
+            "() => [...document.querySelectorAll('.jp-InputPrompt')].every(p => !p.textContent.includes('*'))"
+            " && [...document.querySelectorAll('.jp-StatusBar-TextItem')].some(e => /\\bIdle\\b/.test(e.textContent))",
             timeout=300_000,
         )
-        browser.page.keyboard.press("Control+s")
         saved = copies / "05_sing.ipynb"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and '"outputs": []' in saved.read_text():
-            time.sleep(0.5)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not any(c.get("outputs") for c in code_cells(saved)):
+            browser.page.keyboard.press("Control+s")
+            wait = time.monotonic() + 20
+            while time.monotonic() < wait and not any(c.get("outputs") for c in code_cells(saved)):
+                time.sleep(0.5)
         save_screenshot(browser.page, "make-sing-notebook")
-        cells = [c for c in json.loads(saved.read_text())["cells"] if c["cell_type"] == "code"]
+        cells = code_cells(saved)
         assert any(c.get("outputs") for c in cells)
         # It ran on its own, with a fresh workshop folder: the shipped instruments came with the kit.
         errors = [o for c in cells for o in c["outputs"] if o.get("output_type") == "error"]
