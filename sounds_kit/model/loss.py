@@ -67,6 +67,32 @@ def scale_loss(target, prediction, fft_size: int, overlap: float = 0.75, mag_wei
     return value + (link - tf.stop_gradient(link))
 
 
+def scale_loss_autodiff(target, prediction, fft_size: int, overlap: float = 0.75, mag_weight: float = 1.0,
+                        logmag_weight: float = 1.0):  # fmt: skip
+    """:func:`scale_loss` written the obvious way: ``tf.abs`` of ``tf.signal.stft``, differentiated by TF."""
+    import tensorflow as tf
+
+    hop = hop_size(fft_size, overlap)
+    s_t = tf.abs(tf.signal.stft(target, fft_size, hop, fft_length=fft_size, pad_end=True))
+    s_p = tf.abs(tf.signal.stft(prediction, fft_size, hop, fft_length=fft_size, pad_end=True))
+    return mag_weight * tf.reduce_mean(tf.abs(s_t - s_p)) + logmag_weight * tf.reduce_mean(
+        tf.abs(tf.math.log(s_t + LOG_EPS) - tf.math.log(s_p + LOG_EPS))
+    )
+
+
+def _over_scales(scale_fn, target, prediction, fft_sizes, mag_weight, logmag_weight, overlap):
+    import tensorflow as tf
+
+    target = tf.convert_to_tensor(target, tf.float32)
+    prediction = tf.convert_to_tensor(prediction, tf.float32)
+    if target.shape.rank == 1:
+        target, prediction = target[None], prediction[None]
+    total = tf.constant(0.0)
+    for size in fft_sizes:
+        total += scale_fn(target, prediction, size, overlap, mag_weight, logmag_weight)
+    return total
+
+
 def spectral_loss(
     target,
     prediction,
@@ -80,16 +106,7 @@ def spectral_loss(
     ``target`` and ``prediction`` are [B, N] (or [N]) float32 tensors or arrays; returns a scalar tensor
     whose gradient flows to ``prediction``.
     """
-    import tensorflow as tf
-
-    target = tf.convert_to_tensor(target, tf.float32)
-    prediction = tf.convert_to_tensor(prediction, tf.float32)
-    if target.shape.rank == 1:
-        target, prediction = target[None], prediction[None]
-    total = tf.constant(0.0)
-    for size in fft_sizes:
-        total += scale_loss(target, prediction, size, overlap, mag_weight, logmag_weight)
-    return total
+    return _over_scales(scale_loss, target, prediction, fft_sizes, mag_weight, logmag_weight, overlap)
 
 
 def spectral_loss_autodiff(
@@ -102,20 +119,7 @@ def spectral_loss_autodiff(
 ):
     """:func:`spectral_loss` written the obvious way and differentiated by TF (the reference its
     gradient is tested against, and the training benchmark's baseline loss)."""
-    import tensorflow as tf
-
-    target = tf.convert_to_tensor(target, tf.float32)
-    prediction = tf.convert_to_tensor(prediction, tf.float32)
-    if target.shape.rank == 1:
-        target, prediction = target[None], prediction[None]
-    total = tf.constant(0.0)
-    for size in fft_sizes:
-        hop = hop_size(size, overlap)
-        s_t = tf.abs(tf.signal.stft(target, size, hop, fft_length=size, pad_end=True))
-        s_p = tf.abs(tf.signal.stft(prediction, size, hop, fft_length=size, pad_end=True))
-        total += mag_weight * tf.reduce_mean(tf.abs(s_t - s_p))
-        total += logmag_weight * tf.reduce_mean(tf.abs(tf.math.log(s_t + LOG_EPS) - tf.math.log(s_p + LOG_EPS)))
-    return total
+    return _over_scales(scale_loss_autodiff, target, prediction, fft_sizes, mag_weight, logmag_weight, overlap)
 
 
 def spectral_loss_np(target: np.ndarray, prediction: np.ndarray, **kwargs) -> float:
