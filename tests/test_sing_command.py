@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -135,5 +137,9 @@ def test_the_printed_url_opens_the_sing_notebook_and_running_it_leaves_the_check
         if browser is not None:
             browser.close()
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
+    # Stopping the command stopped JupyterLab too: nothing answers on its port any more.
+    with pytest.raises(urllib.error.URLError) as refused:
+        urllib.request.urlopen(url, timeout=10)
+    assert not isinstance(refused.value, urllib.error.HTTPError), "JupyterLab still answers"
     assert committed_notebooks() == before, "running the sing notebook changed a committed notebook"

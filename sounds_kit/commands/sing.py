@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -65,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
         cmd.append("--ServerApp.allow_root=True")
     print(f"sounds-kit: starting JupyterLab in {folder} (the notebooks there are your copies)", flush=True)
     proc = subprocess.Popen(cmd, cwd=folder)
+    if threading.current_thread() is threading.main_thread():
+        # A plain SIGTERM (a service manager, a test, `kill`) would end this process without its
+        # finally and leave JupyterLab running on the port: make it stop the server too.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         if not _wait_until_up(proc, url):
             print("sounds-kit: JupyterLab did not start (its messages are above)", file=sys.stderr)
@@ -88,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _exit_on_signal(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _wait_until_up(proc: subprocess.Popen, url: str, timeout_s: float = 120.0) -> bool:
