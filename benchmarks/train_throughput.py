@@ -1,6 +1,7 @@
 """Training throughput and quality: the kit's default recipe vs a straightforward DDSP baseline.
 
     .venv/bin/python benchmarks/train_throughput.py [--minutes 3] [--seconds-of-audio 180] [--xla]
+        [--skip-quality] [--rounds 8] [--loss-seeds 3]
 
 Data: demo bansuri audio rendered with fluidsynth (sounds_kit.data.demo_instruments), features from
 sounds_kit.dsp.features, cut into 4 s examples with a 1 s hop; the last examples are held out.
@@ -187,7 +188,7 @@ def run_baseline(train: dict, held: dict, minutes: float, batch: int = 16, seed:
 
 
 def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 0,
-            pretrain_fraction: float = 0.8) -> dict:
+            pretrain_fraction: float = 0.8, **overrides) -> dict:
     from sounds_kit.instrument import load_instrument
     from sounds_kit.model.decoders import DecoderConfig, build_decoder, parameter_count
     from sounds_kit.model.loss import spectral_loss_np
@@ -195,7 +196,7 @@ def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 
     from sounds_kit.model.train import train as train_run
 
     config = TrainConfig(minutes=minutes, seed=seed, checkpoint_seconds=1e9, n_audio_examples=0,
-                         pretrain_fraction=pretrain_fraction)  # fmt: skip
+                         pretrain_fraction=pretrain_fraction, **overrides)  # fmt: skip
     summary = train_run(train, run_dir, config, progress=False)
     history = json.loads((run_dir / "history.json").read_text())
     s1 = [h for h in history if h["stage"] == 1]
@@ -230,6 +231,29 @@ def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 
     }
 
 
+def compare_loss_forms(train: dict, held: dict, minutes: float, seeds: int) -> dict:
+    """Stage 2 only, the same wall time each, trained on the full loss (six scales, 75% overlap) and on
+    the default cheaper form, ``seeds`` seeds each, alternating; both judged by the full loss."""
+    from sounds_kit.model.loss import DEFAULT_FFT_SIZES
+
+    forms = {"full": {"fft_sizes": list(DEFAULT_FFT_SIZES), "loss_overlap": 0.75}, "default": {}}
+    out: dict = {name: [] for name in forms}
+    for seed in range(seeds):
+        for name, overrides in forms.items():
+            run_dir = Path(tempfile.mkdtemp(prefix="sk_bench_run_"))
+            try:
+                r = run_kit(train, held, minutes, run_dir, seed=seed, pretrain_fraction=0.0, **overrides)
+            finally:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            out[name].append({"seed": seed, "steps": r["stage2_steps"], "held_out": r["held_out_spectral_loss"]})
+            print(f"stage 2 only, {name} loss, seed {seed}: {r['stage2_steps']} steps, "
+                  f"held-out {r['held_out_spectral_loss']:.4f}", flush=True)  # fmt: skip
+    for name in forms:
+        print(f"{name} loss: mean held-out {np.mean([r['held_out'] for r in out[name]]):.4f}, "
+              f"mean steps {np.mean([r['steps'] for r in out[name]]):.0f}")  # fmt: skip
+    return out
+
+
 # ------------------------------------------------------------------------------------ interleaved
 
 
@@ -250,6 +274,7 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     compiled with XLA), timed in alternation so that the load of other jobs on the shared CPU falls on
     all of them alike."""
     from sounds_kit.dsp import controls as C
+    from sounds_kit.model.loss import DEFAULT_FFT_SIZES
     from sounds_kit.model.train import (
         TrainConfig,
         _Model,
@@ -289,6 +314,15 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     autodiff_model = _stage2_with_autodiff_loss(config)
     runs["stage2_autodiff_loss"] = (
         lambda: autodiff_model.stage2(*stage2_batch(data, targets, config, autodiff_model.context_frames, rng)),
+        20,
+        config.stage2_batch_size * config.crop_seconds,
+    )
+    # Peer: stage 2 trained on the full loss (six scales, 75% overlap: the measure, and the training
+    # loss before the cheaper form became the default).
+    full_config = TrainConfig(minutes=1.0, seed=seed, fft_sizes=list(DEFAULT_FFT_SIZES), loss_overlap=0.75)
+    full_model = _Model(full_config)
+    runs["stage2_full_loss"] = (
+        lambda: full_model.stage2(*stage2_batch(data, targets, full_config, full_model.context_frames, rng)),
         20,
         config.stage2_batch_size * config.crop_seconds,
     )
@@ -348,6 +382,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "sounds_kit_bench_bansuri.npz")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--xla", action="store_true", help="also time both stages with XLA")
+    parser.add_argument("--loss-seeds", type=int, default=0, metavar="N",
+                        help="also train stage 2 alone on the full and the default loss, N seeds each, "
+                             "--minutes each, judged by the full loss")  # fmt: skip
     args = parser.parse_args()
 
     data = demo_examples(args.seconds_of_audio, args.cache)
@@ -366,7 +403,8 @@ def main() -> None:
     print(
         f"end to end (synth + spectral loss in every step): kit stage 2 {steps['stage2_audio_s_per_s']:.0f} vs "
         f"baseline {steps['baseline_audio_s_per_s']:.0f} audio-s/s = {steps['ratio_stage2_end_to_end']:.1f}x "
-        f"(stage 2 with the loss differentiated by TF: {steps['stage2_autodiff_loss_audio_s_per_s']:.0f})"
+        f"(stage 2 with the loss differentiated by TF: {steps['stage2_autodiff_loss_audio_s_per_s']:.0f}; "
+        f"trained on the full loss: {steps['stage2_full_loss_audio_s_per_s']:.0f})"
         + (
             f"; with XLA: stage 1 {steps['stage1_xla_audio_s_per_s']:.0f}, "
             f"stage 2 {steps['stage2_xla_audio_s_per_s']:.0f}"
@@ -399,6 +437,8 @@ def main() -> None:
             f"kit stage 2 only {ablation['held_out_spectral_loss']:.3f} ({ablation['audio_s_per_s']:.0f} audio-s/s), "
             f"baseline {base['held_out_spectral_loss']:.3f} (lower is better)"
         )
+    if args.loss_seeds:
+        result["stage2_loss_forms"] = compare_loss_forms(train, held, args.minutes, args.loss_seeds)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 

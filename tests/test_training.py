@@ -139,3 +139,20 @@ def test_cli_keeps_the_stored_model_and_applies_given_flags(tmp_path):
     args = parser.parse_args([str(tmp_path), "-o", str(tmp_path / "run"), "--decoder", "gru", "--depth", "2"])
     config = decoder_config(args, tmp_path / "run")
     assert config.type == "gru" and config.depth == 2 and config.width == TINY.width
+
+
+def test_stage2_trains_on_the_cheaper_loss_and_older_runs_keep_the_full_one(tmp_path):
+    from sounds_kit.model.loss import DEFAULT_FFT_SIZES, TRAINING_FFT_SIZES
+    from sounds_kit.model.train import _resolve_config
+
+    fresh = TrainConfig(steps=1)
+    assert fresh.loss_overlap == 0.5 and fresh.fft_sizes == list(TRAINING_FFT_SIZES) != list(DEFAULT_FFT_SIZES)
+    assert TrainConfig.from_dict(fresh.to_dict()).loss_overlap == 0.5
+    # A run saved before the setting existed stored its fft_sizes (the six) but no overlap: it trained,
+    # and resumes, with 75%.
+    saved = {k: v for k, v in fresh.to_dict().items() if k != "loss_overlap"}
+    saved["fft_sizes"] = list(DEFAULT_FFT_SIZES)
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    resumed = _resolve_config(tmp_path, TrainConfig(steps=2))
+    assert resumed.loss_overlap == 0.75 and resumed.fft_sizes == list(DEFAULT_FFT_SIZES)
+    assert json.loads((tmp_path / "config.json").read_text())["loss_overlap"] == 0.75  # now written down

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from sounds_kit.dsp import controls as C
 from sounds_kit.model.decoders import DecoderConfig
-from sounds_kit.model.loss import DEFAULT_FFT_SIZES
+from sounds_kit.model.loss import TRAINING_FFT_SIZES, TRAINING_OVERLAP
 
 
 @dataclass
@@ -22,7 +22,8 @@ class TrainConfig:
     stage2_batch_size: int = 8
     stage2_learning_rate: float = 3e-4
     crop_seconds: float = 1.0  # stage 2 renders crops this long
-    fft_sizes: list[int] = field(default_factory=lambda: list(DEFAULT_FFT_SIZES))
+    fft_sizes: list[int] = field(default_factory=lambda: list(TRAINING_FFT_SIZES))  # stage-2 loss
+    loss_overlap: float = TRAINING_OVERLAP  # of the stage-2 loss's frames; evaluation uses the full loss
     log_eps: float = 1e-4  # floor of the stage-1 log-amplitude regression (-80 dB)
     confidence_threshold: float = C.CONFIDENCE_THRESHOLD
     seed: int = 0
@@ -48,4 +49,5 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        # Runs saved before loss_overlap existed trained (and resume) with 75% overlap.
+        return cls(**{"loss_overlap": 0.75, **{k: v for k, v in data.items() if k in known}})

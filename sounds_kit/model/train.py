@@ -184,6 +184,7 @@ class _Model:
         n_harm = config.decoder.n_harmonics
         log_eps = config.log_eps
         fft_sizes = list(config.fft_sizes)
+        loss_overlap = float(config.loss_overlap)
 
         def stage1(inputs, log_targets):
             with tf.GradientTape() as tape:
@@ -211,7 +212,7 @@ class _Model:
                     crop["noise_magnitudes"],
                     ir,
                 )
-                loss = spectral_loss(audio, pred, fft_sizes)
+                loss = spectral_loss(audio, pred, fft_sizes, overlap=loss_overlap)
             self.opt.apply(tape.gradient(loss, self.variables), self.variables)
             return loss
 
