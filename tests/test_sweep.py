@@ -291,6 +291,32 @@ def test_the_chosen_configuration_gets_every_seed_even_when_it_is_no_finalist(tm
     assert len(done) == 3
 
 
+def test_a_search_whose_sampler_only_repeats_itself_says_why_it_stopped(tmp_path):
+    import optuna
+
+    from sounds_kit.sweep import schedule
+    from sounds_kit.sweep.space import make_spec
+
+    space = {"cnn": {"width": [8, 16], "depth": [2, 3]}}
+    # A sampler that proposes one configuration for ever: after its first trial, only repeats.
+    fixed = {"type": "cnn", "cnn.depth": 2, "cnn.width": 8}
+    study = optuna.create_study(sampler=optuna.samplers.PartialFixedSampler(fixed, optuna.samplers.RandomSampler(0)))
+    ex = ScoredExecutor(tmp_path, {make_spec({"type": "cnn", "depth": 2, "width": 8}, {})["id"]: 1.0})
+    ex.workers = 1
+    done = []
+    why = schedule.search(study, space, S.SweepConfig(trials=3, seeds=1), ex, None, tmp_path, done.append)
+    assert len(done) == 1
+    assert why.startswith("60 of the sampler's proposals were repeats (60) or over the budget (0)"), why
+    # A search that reaches its trials has nothing to explain.
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(0))
+    ex = ScoredExecutor(tmp_path / "all", {make_spec({"type": "cnn", "depth": d, "width": w}, {})["id"]: 1.0
+                                           for d in (2, 3) for w in (8, 16)})  # fmt: skip
+    ex.workers = 1
+    (tmp_path / "all").mkdir()
+    why = schedule.search(study, space, S.SweepConfig(trials=3, seeds=1), ex, None, tmp_path / "all", done.append)
+    assert why is None and len(done) == 4
+
+
 # The anchor (the shipped model: cnn w32 d4, 48 harmonics, 32 bands) is proposed first; the budget
 # below lets only the two smallest configurations through, so the anchor is always over it.
 BUDGET_SPACE = {"cnn": {"width": [8, 32], "depth": [2, 4]}, "gru": {"width": [8], "depth": [1]}}
@@ -315,7 +341,7 @@ def test_download_estimates_match_real_exports(tmp_path):
     assert DownloadEstimator(tmp_path / "cache").fixed == cached  # and the cache is kept
 
 
-def test_a_download_budget_keeps_big_models_untrained(dataset, tmp_path):
+def test_a_download_budget_keeps_big_models_untrained(dataset, tmp_path, capsys):
     import csv
 
     from sounds_kit.sweep.budget import DownloadEstimator
@@ -329,6 +355,9 @@ def test_a_download_budget_keeps_big_models_untrained(dataset, tmp_path):
     out = S.sweep(dataset, sweep_dir, config(3, space=BUDGET_SPACE, prune=False, seeds=1, max_download_kb=budget_kb),
                   progress=False)  # fmt: skip
     assert len(out["results"]) == 2 and all(r["download_bytes"] <= budget_kb * 1024 for r in out["results"])
+    # It says why it stopped short (every configuration tried or over the budget, or the sampler's
+    # proposals used up on those: which comes first depends on the order trials finish in).
+    assert "the search stopped before 3 trials: " in capsys.readouterr().out
     for r in out["results"]:  # the estimate holds for trained exports (not only for untrained ones)
         assert abs(estimate(r["decoder"]) - r["download_bytes"]) <= 0.01 * r["download_bytes"], r["id"]
     assert out["chosen"]["download_bytes"] <= budget_kb * 1024 and out["max_download_kb"] == budget_kb

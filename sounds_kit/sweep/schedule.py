@@ -92,8 +92,9 @@ def _finished(study) -> tuple[int, set[str]]:
 
 
 def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_dir: Path,
-           on_done: Callable[[dict], None], estimate: Callable[[dict], int] | None = None) -> None:
-    """Ask, run and prune trials until ``config.trials`` have finished (completed or pruned).
+           on_done: Callable[[dict], None], estimate: Callable[[dict], int] | None = None) -> str | None:
+    """Ask, run and prune trials until ``config.trials`` have finished (completed or pruned); returns
+    why it stopped short of that, or None.
 
     With ``config.max_download_kb``, ``estimate(decoder) -> bytes`` (sweep.budget) is asked first: a
     configuration over the budget is never trained and does not count as a trial; Optuna gets it as
@@ -148,7 +149,15 @@ def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_
             running.add(spec["id"])
             submit(trial, spec, 0)
         if not pending:
-            return
+            if n_done >= config.trials:
+                return None
+            if failures >= config.trials:
+                return f"{failures} trials failed"
+            if len(done_ids) + len(over_ids) >= n_configs:
+                return f"every configuration of the space ({n_configs}) is tried or over the budget"
+            # TPE repeats itself once it has settled; the counters start again when the sweep resumes.
+            return (f"{repeats + over} of the sampler's proposals were repeats ({repeats}) or over the budget "
+                    f"({over}), the most one session asks for; run the same command again to go on")
         for fut in ex.wait_any(pending):
             trial, spec, k = pending.pop(fut)
             rec = ex.result(fut)

@@ -447,10 +447,12 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
                 bar.write(f"{rec['id']}: FAILED {rec.get('error')}")
 
     with executor(config.engine, setup, workers, threads, config.dask_address) as ex:
-        search(study, space, config, ex, rung_steps, sweep_dir, on_done, estimate)
+        short = search(study, space, config, ex, rung_steps, sweep_dir, on_done, estimate)
         reseed(read_results(sweep_dir), config, ex, on_done)
         seed_the_choice(sweep_dir, config, ex, on_done, batch=workers)
     bar.close()
+    if short:
+        print(f"the search stopped before {config.trials} trials: {short}")
     if failed:
         print(f"{len(failed)} trial(s) failed (rerun to retry): {', '.join(r['id'] for r in failed)}")
     return finalize(sweep_dir, config.tolerance, config.max_download_kb)
