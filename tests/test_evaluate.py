@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")  # spectral distance is the TF training loss
+pytest.importorskip("tensorflow")  # spectral distance is the TF spectral loss
 
 from sounds_kit.conventions import HOP_SIZE, SAMPLE_RATE  # noqa: E402
 from sounds_kit.dsp import synth  # noqa: E402

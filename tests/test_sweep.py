@@ -317,6 +317,30 @@ def test_a_search_whose_sampler_only_repeats_itself_says_why_it_stopped(tmp_path
     assert why is None and len(done) == 4
 
 
+def test_a_sweep_keeps_the_training_loss_it_started_with(tmp_path):
+    import json
+
+    from sounds_kit.model.loss import DEFAULT_FFT_SIZES
+
+    config = S.SweepConfig(trials=3, seeds=1)
+    fresh = S._settings(config, tmp_path)
+    S._check_settings(tmp_path, fresh, config.train)
+    stored = json.loads((tmp_path / "sweep.json").read_text())["train"]
+    assert stored["loss_overlap"] == 0.5 and stored["fft_sizes"] == [2048, 1024, 512, 256, 128]
+    # A sweep started before the setting existed (sweep.json without it) trained on the full loss, and
+    # its remaining trials and seeds do too.
+    old = {**json.loads((tmp_path / "sweep.json").read_text())}
+    old["train"] = {k: v for k, v in old["train"].items() if k not in ("fft_sizes", "loss_overlap")}
+    (tmp_path / "sweep.json").write_text(json.dumps(old))
+    resumed = S._settings(config, tmp_path)
+    S._check_settings(tmp_path, resumed, config.train)
+    assert resumed["train"]["loss_overlap"] == 0.75 and resumed["train"]["fft_sizes"] == list(DEFAULT_FFT_SIZES)
+    # Naming another form for it is refused, like any other change of settings.
+    named = S.SweepConfig(trials=3, seeds=1, train={"loss_overlap": 0.5})
+    with pytest.raises(UserFacingError, match="other settings"):
+        S._check_settings(tmp_path, S._settings(named, tmp_path), named.train)
+
+
 # The anchor (the shipped model: cnn w32 d4, 48 harmonics, 32 bands) is proposed first; the budget
 # below lets only the two smallest configurations through, so the anchor is always over it.
 BUDGET_SPACE = {"cnn": {"width": [8, 32], "depth": [2, 4]}, "gru": {"width": [8], "depth": [1]}}

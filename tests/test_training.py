@@ -156,3 +156,28 @@ def test_stage2_trains_on_the_cheaper_loss_and_older_runs_keep_the_full_one(tmp_
     resumed = _resolve_config(tmp_path, TrainConfig(steps=2))
     assert resumed.loss_overlap == 0.75 and resumed.fft_sizes == list(DEFAULT_FFT_SIZES)
     assert json.loads((tmp_path / "config.json").read_text())["loss_overlap"] == 0.75  # now written down
+
+
+def test_stage2_trains_on_the_configured_loss_form(monkeypatch):
+    import tensorflow as tf
+
+    import sounds_kit.model.loss as loss_module
+    from sounds_kit.model.train import _Model
+
+    seen, real = [], loss_module.spectral_loss
+
+    def recording(target, prediction, fft_sizes, **kwargs):
+        seen.append((list(fft_sizes), kwargs.get("overlap")))
+        return real(target, prediction, fft_sizes, **kwargs)
+
+    monkeypatch.setattr(loss_module, "spectral_loss", recording)  # _Model binds it when built
+    named = TrainConfig(decoder=TINY, steps=1, fft_sizes=[256, 64], loss_overlap=0.75)
+    for config, form in ((TrainConfig(decoder=TINY, steps=1), ([2048, 1024, 512, 256, 128], 0.5)),
+                         (named, ([256, 64], 0.75))):  # fmt: skip
+        seen.clear()
+        model = _Model(config)
+        w = model.context_frames + 63  # a crop of 62 hops (3,968 samples) spans 63 frames
+        model.stage2.get_concrete_function(
+            tf.TensorSpec([2, w, 2]), tf.TensorSpec([2, w]), tf.TensorSpec([2, 62 * 64]), tf.TensorSpec([2], tf.int32)
+        )
+        assert seen == [form]

@@ -3,7 +3,7 @@
 The frame-level metric functions are pure numpy on top of the kit's own analysis (``features.py``), so
 notebooks and benchmarks can call them on any pair of signals. The bottom of the module runs a model
 (an ``Instrument``: an exported model or a training run, both from ``load_instrument``) over clips and
-summarises; TensorFlow is imported only there and in :func:`spectral_distance` (the training loss).
+summarises; TensorFlow is imported only there and in :func:`spectral_distance` (the full spectral loss).
 
 Resynthesis: the model is driven by a clip's own features and should give that clip back.
 Tone transfer: the model is driven by a voice (fitted to the instrument) and should follow its pitch.
@@ -152,7 +152,8 @@ def pitch_follow(
 
 
 def spectral_distance(reference: np.ndarray, output: np.ndarray, fft_sizes: Sequence[int] | None = None) -> float:
-    """The training loss (loss.spectral_loss: sum over FFT sizes of mean |S| L1 + mean |log S| L1)."""
+    """The full spectral loss (loss.spectral_loss over six FFT sizes at 75% overlap: sum of mean |S| L1 +
+    mean |log S| L1); stage 2 trains on a cheaper form of it."""
     from sounds_kit.model.loss import DEFAULT_FFT_SIZES, spectral_loss_np
 
     return spectral_loss_np(reference, output, fft_sizes=tuple(fft_sizes or DEFAULT_FFT_SIZES))

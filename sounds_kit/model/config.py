@@ -38,6 +38,8 @@ class TrainConfig:
             self.decoder = DecoderConfig.from_dict(self.decoder)
         if self.steps is None and self.minutes is None:
             raise ValueError("give a budget: steps or minutes")
+        if not 0.0 <= self.loss_overlap < 1.0:
+            raise ValueError(f"loss_overlap must be in [0, 1), got {self.loss_overlap}")
         if not 0.0 <= self.pretrain_fraction <= 1.0:
             raise ValueError(f"pretrain_fraction must be in [0, 1], got {self.pretrain_fraction}")
 
@@ -49,5 +51,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
-        # Runs saved before loss_overlap existed trained (and resume) with 75% overlap.
-        return cls(**{"loss_overlap": 0.75, **{k: v for k, v in data.items() if k in known}})
+        values = {k: v for k, v in data.items() if k in known}
+        if "fft_sizes" in values and "loss_overlap" not in values:
+            values["loss_overlap"] = 0.75  # a run saved before the setting: it trained (and resumes) at 75%
+        return cls(**values)

@@ -18,9 +18,9 @@ import numpy as np
 
 DEFAULT_FFT_SIZES = (2048, 1024, 512, 256, 128, 64)  # the loss as a measure (evaluation, sweeps)
 LOG_EPS = 1e-7
-# Stage 2 trains on a cheaper form: no 64-point scale and half-overlapping frames (a Hann window at
-# 50% still weights every sample alike). 25% more steps in the same time, and models judged by the
-# full loss above came out as good or better at equal time (BENCHMARKS.md, "Stage 2: a cheaper loss").
+# Stage 2 trains on a cheaper form: no 64-point scale and half-overlapping frames (Hann windows at 50%
+# still cover every sample). 1.28x more steps in the same time, and models judged by the full loss above
+# came out as good at equal wall time (BENCHMARKS.md, "Stage 2: a cheaper loss"; equal steps untested).
 TRAINING_FFT_SIZES = (2048, 1024, 512, 256, 128)
 TRAINING_OVERLAP = 0.5
 

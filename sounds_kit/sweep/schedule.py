@@ -121,7 +121,7 @@ def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_
 
     while True:
         while (len(pending) < ex.workers and n_done + len(running) < config.trials
-               and len(done_ids) + len(running) + len(over_ids) < n_configs and failures < config.trials
+               and len(done_ids | running | over_ids) < n_configs and failures < config.trials
                and repeats + over < 20 * config.trials):  # fmt: skip
             trial = study.ask()
             spec = suggest(trial, space)
@@ -152,8 +152,8 @@ def search(study, space: dict, config, ex, steps_rungs: list[int] | None, sweep_
             if n_done >= config.trials:
                 return None
             if failures >= config.trials:
-                return f"{failures} trials failed"
-            if len(done_ids) + len(over_ids) >= n_configs:
+                return f"{failures} trial jobs failed"
+            if len(done_ids | over_ids) >= n_configs:
                 return f"every configuration of the space ({n_configs}) is tried or over the budget"
             # TPE repeats itself once it has settled; the counters start again when the sweep resumes.
             return (f"{repeats + over} of the sampler's proposals were repeats ({repeats}) or over the budget "

@@ -28,6 +28,7 @@ import numpy as np
 
 from sounds_kit.atomic import write_json_atomic
 from sounds_kit.errors import UserFacingError
+from sounds_kit.model.loss import DEFAULT_FFT_SIZES, TRAINING_FFT_SIZES, TRAINING_OVERLAP
 from sounds_kit.sweep.space import (  # noqa: F401 - the space helpers are part of the sweep's API
     RECIPE,
     SPACES,
@@ -319,7 +320,10 @@ def _settings(config: SweepConfig, dataset_dir: Path) -> dict:
     budget = {"steps": config.steps_per_trial, "minutes": None}
     if config.steps_per_trial is None:
         budget["minutes"] = config.minutes_per_trial if config.minutes_per_trial is not None else 10.0
-    train = {"checkpoint_seconds": 60.0, "n_audio_examples": 0, "seed": config.seed, **config.train, **budget}
+    # The training loss's form is part of the settings: a sweep keeps the one it started with.
+    loss_form = {"fft_sizes": list(TRAINING_FFT_SIZES), "loss_overlap": TRAINING_OVERLAP}
+    train = {"checkpoint_seconds": 60.0, "n_audio_examples": 0, "seed": config.seed, **loss_form, **config.train,
+             **budget}  # fmt: skip
     settings = {"dataset_dir": str(dataset_dir.resolve()), "train": train, "eval_clips": config.eval_clips,
                 "rung_clips": min(config.rung_clips or config.eval_clips, config.eval_clips),
                 "loader": config.loader, "rungs": config.rungs(), "space": resolve_space(config.space),
@@ -327,10 +331,16 @@ def _settings(config: SweepConfig, dataset_dir: Path) -> dict:
     return json.loads(json.dumps(settings))  # as stored (tuples -> lists), so reruns compare equal
 
 
-def _check_settings(sweep_dir: Path, settings: dict) -> None:
+def _check_settings(sweep_dir: Path, settings: dict, given_train: dict) -> None:
     path = sweep_dir / "sweep.json"
     if path.exists():
         stored = json.loads(path.read_text())
+        if "train" in stored and "loss_overlap" not in stored["train"]:
+            # Started before stage 2 had a cheaper loss: its trials trained on the full one, and so do the
+            # rest (unless the rerun names a form itself, which the comparison below then refuses).
+            legacy = {"fft_sizes": list(DEFAULT_FFT_SIZES), "loss_overlap": 0.75}
+            stored["train"] = {**legacy, **stored["train"]}
+            settings["train"].update({k: v for k, v in legacy.items() if k not in given_train})
         changed = sorted(k for k in settings if stored.get(k) != settings[k] and k != "dataset_dir")
         if changed:
             raise UserFacingError(
@@ -407,7 +417,7 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
         raise UserFacingError(f"{dataset_dir}: no such dataset folder")
     sweep_dir.mkdir(parents=True, exist_ok=True)
     settings = _settings(config, dataset_dir)
-    _check_settings(sweep_dir, settings)
+    _check_settings(sweep_dir, settings, config.train)
     space = settings["space"]
     if size(space) < config.trials:
         print(f"note: the space has only {size(space)} configurations; running those")

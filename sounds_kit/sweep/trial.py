@@ -29,7 +29,7 @@ import numpy as np
 from sounds_kit.atomic import write_json_atomic
 from sounds_kit.model.decoders import DecoderConfig
 
-# quality = sum of weight x metric (lower is better). Spectral distance is the training loss on the
+# quality = sum of weight x metric (lower is better). Spectral distance is the full spectral loss on the
 # eval split; the loudness term costs 0.1 per dB of L1, the pitch term 0.02 per percent of voiced
 # frames more than 50 cents off, so a model that gets level or pitch wrong loses its place.
 QUALITY_WEIGHTS = {"spectral_distance": 1.0, "loudness_l1_db": 0.1, "f0_outlier_ratio": 2.0}
