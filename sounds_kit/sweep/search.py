@@ -435,7 +435,8 @@ def sweep(dataset_dir: str | Path, sweep_dir: str | Path, config: SweepConfig, p
             )
     workers, threads = plan(config.workers)
     setup["threads"] = threads
-    already = sum(1 for r in read_results(sweep_dir, ok_only=False) if r.get("status") in ("ok", "pruned"))
+    already = sum(1 for r in read_results(sweep_dir, ok_only=False)
+                  if r.get("status") in ("ok", "pruned") and r.get("seed", 0) == 0)  # trials, not extra seeds
     if already:
         print(f"{already} trial(s) already finished: resuming")
     bar = tqdm(total=config.trials, initial=min(already, config.trials), unit="trial", disable=not progress,
