@@ -235,9 +235,9 @@ def compare_loss_forms(train: dict, held: dict, minutes: float, seeds: int) -> d
     """Stage 2 only, the same wall time each, trained on the full loss (six scales, 75% overlap) and on
     the default cheaper form, ``seeds`` seeds each (which form goes first alternates); both judged by
     the full loss."""
-    from sounds_kit.model.loss import DEFAULT_FFT_SIZES
+    from sounds_kit.model.loss import full_loss_form
 
-    forms = {"full": {"fft_sizes": list(DEFAULT_FFT_SIZES), "loss_overlap": 0.75}, "default": {}}
+    forms = {"full": full_loss_form(), "default": {}}
     out: dict = {name: [] for name in forms}
     for seed in range(seeds):
         order = list(forms) if seed % 2 == 0 else list(forms)[::-1]  # alternate which goes first
@@ -277,7 +277,7 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     compiled with XLA), timed in alternation so that the load of other jobs on the shared CPU falls on
     all of them alike."""
     from sounds_kit.dsp import controls as C
-    from sounds_kit.model.loss import DEFAULT_FFT_SIZES
+    from sounds_kit.model.loss import full_loss_form
     from sounds_kit.model.train import (
         TrainConfig,
         _Model,
@@ -322,7 +322,7 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     )
     # Peer: stage 2 trained on the full loss (six scales, 75% overlap: the measure, and the training
     # loss before the cheaper form became the default).
-    full_config = TrainConfig(minutes=1.0, seed=seed, fft_sizes=list(DEFAULT_FFT_SIZES), loss_overlap=0.75)
+    full_config = TrainConfig(minutes=1.0, seed=seed, **full_loss_form())
     full_model = _Model(full_config)
     runs["stage2_full_loss"] = (
         lambda: full_model.stage2(*stage2_batch(data, targets, full_config, full_model.context_frames, rng)),

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from sounds_kit.dsp import controls as C
 from sounds_kit.model.decoders import DecoderConfig
-from sounds_kit.model.loss import TRAINING_FFT_SIZES, TRAINING_OVERLAP
+from sounds_kit.model.loss import DEFAULT_OVERLAP, TRAINING_FFT_SIZES, TRAINING_OVERLAP
 
 
 @dataclass
@@ -53,5 +53,5 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if "fft_sizes" in values and "loss_overlap" not in values:
-            values["loss_overlap"] = 0.75  # a run saved before the setting: it trained (and resumes) at 75%
+            values["loss_overlap"] = DEFAULT_OVERLAP  # a run saved before the setting: it trained (and resumes) at 75%
         return cls(**values)

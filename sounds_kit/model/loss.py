@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 DEFAULT_FFT_SIZES = (2048, 1024, 512, 256, 128, 64)  # the loss as a measure (evaluation, sweeps)
+DEFAULT_OVERLAP = 0.75
 LOG_EPS = 1e-7
 # Stage 2 trains on a cheaper form: no 64-point scale and half-overlapping frames (Hann windows at 50%
 # still cover every sample). 1.28x more steps in the same time, and models judged by the full loss above
@@ -25,7 +26,12 @@ TRAINING_FFT_SIZES = (2048, 1024, 512, 256, 128)
 TRAINING_OVERLAP = 0.5
 
 
-def hop_size(fft_size: int, overlap: float = 0.75) -> int:
+def full_loss_form() -> dict:
+    """The measure's form as TrainConfig settings (runs and sweeps from before the cheaper form)."""
+    return {"fft_sizes": list(DEFAULT_FFT_SIZES), "loss_overlap": DEFAULT_OVERLAP}
+
+
+def hop_size(fft_size: int, overlap: float = DEFAULT_OVERLAP) -> int:
     return max(1, int(fft_size * (1.0 - overlap)))
 
 
@@ -40,7 +46,7 @@ def _spectrum(audio, fft_size: int, hop: int):
     return re, im, tf.sqrt(re * re + im * im)
 
 
-def scale_loss(target, prediction, fft_size: int, overlap: float = 0.75, mag_weight: float = 1.0,
+def scale_loss(target, prediction, fft_size: int, overlap: float = DEFAULT_OVERLAP, mag_weight: float = 1.0,
                logmag_weight: float = 1.0):  # fmt: skip
     """One scale: mean |S_t - S_p| * mag_weight + mean |log S_t - log S_p| * logmag_weight, with the
     gradient in ``prediction`` only (the target is data)."""
@@ -72,7 +78,7 @@ def scale_loss(target, prediction, fft_size: int, overlap: float = 0.75, mag_wei
     return value + (link - tf.stop_gradient(link))
 
 
-def scale_loss_autodiff(target, prediction, fft_size: int, overlap: float = 0.75, mag_weight: float = 1.0,
+def scale_loss_autodiff(target, prediction, fft_size: int, overlap: float = DEFAULT_OVERLAP, mag_weight: float = 1.0,
                         logmag_weight: float = 1.0):  # fmt: skip
     """:func:`scale_loss` written the obvious way: ``tf.abs`` of ``tf.signal.stft``, differentiated by TF."""
     import tensorflow as tf
@@ -104,7 +110,7 @@ def spectral_loss(
     fft_sizes: Sequence[int] = DEFAULT_FFT_SIZES,
     mag_weight: float = 1.0,
     logmag_weight: float = 1.0,
-    overlap: float = 0.75,
+    overlap: float = DEFAULT_OVERLAP,
 ):
     """Sum over scales of mean |S_t - S_p| * mag_weight + mean |log S_t - log S_p| * logmag_weight.
 
@@ -120,7 +126,7 @@ def spectral_loss_autodiff(
     fft_sizes: Sequence[int] = DEFAULT_FFT_SIZES,
     mag_weight: float = 1.0,
     logmag_weight: float = 1.0,
-    overlap: float = 0.75,
+    overlap: float = DEFAULT_OVERLAP,
 ):
     """:func:`spectral_loss` written the obvious way and differentiated by TF (the reference its
     gradient is tested against, and the training benchmark's baseline loss)."""

@@ -28,7 +28,7 @@ import numpy as np
 
 from sounds_kit.atomic import write_json_atomic
 from sounds_kit.errors import UserFacingError
-from sounds_kit.model.loss import DEFAULT_FFT_SIZES, TRAINING_FFT_SIZES, TRAINING_OVERLAP
+from sounds_kit.model.loss import TRAINING_FFT_SIZES, TRAINING_OVERLAP, full_loss_form
 from sounds_kit.sweep.space import (  # noqa: F401 - the space helpers are part of the sweep's API
     RECIPE,
     SPACES,
@@ -338,7 +338,7 @@ def _check_settings(sweep_dir: Path, settings: dict, given_train: dict) -> None:
         if "train" in stored and "loss_overlap" not in stored["train"]:
             # Started before stage 2 had a cheaper loss: its trials trained on the full one, and so do the
             # rest (unless the rerun names a form itself, which the comparison below then refuses).
-            legacy = {"fft_sizes": list(DEFAULT_FFT_SIZES), "loss_overlap": 0.75}
+            legacy = full_loss_form()
             stored["train"] = {**legacy, **stored["train"]}
             settings["train"].update({k: v for k, v in legacy.items() if k not in given_train})
         changed = sorted(k for k in settings if stored.get(k) != settings[k] and k != "dataset_dir")
