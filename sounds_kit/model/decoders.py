@@ -119,11 +119,9 @@ def _classes():
 
             cfg = self.config
             out = exp_sigmoid(dense(h, self.head_w) + self.head_b)
-            return {
-                "amplitude": out[..., :1],
-                "harmonic_distribution": out[..., 1 : 1 + cfg.n_harmonics],
-                "noise_magnitudes": out[..., 1 + cfg.n_harmonics :],
-            }
+            # A split, not slices: the gradient of a strided slice is slow on CPU (stage-2 steps).
+            amplitude, harmonics, noise = tf.split(out, [1, cfg.n_harmonics, cfg.n_noise_bands], axis=-1)
+            return {"amplitude": amplitude, "harmonic_distribution": harmonics, "noise_magnitudes": noise}
 
         def serving_function(self):
             """A tf.function for SavedModel / TF.js: inputs [1, T, 1] each, outputs as documented."""

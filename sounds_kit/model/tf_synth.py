@@ -6,7 +6,10 @@ float32 except the phase, which is accumulated in float64 and wrapped before it 
 Speed: the synth never materialises audio-rate amplitudes. Linear interpolation between frames i and
 i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so
 ``sum_k a_k[n] s_k[n]`` becomes two batched [HOP, K] x [K] products per frame. The sine bank depends
-only on f0 (data, not parameters), so it is built without a gradient.
+only on f0 (data, not parameters), so it is built without a gradient, and only for the harmonics a
+hop can sound: those below Nyquist at either end (at a bansuri's pitch about 40% of 48), with hops
+grouped by that count (BENCHMARKS.md, stage-2 speed). Frames are taken apart with ``tf.split``
+rather than slices: TF's gradient of a strided slice costs as much here as the einsum it feeds.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ def phase_cycles(f0_hz: tf.Tensor) -> tf.Tensor:
 
 
 def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:
-    """``sin(2*pi*k*cycles)`` for k = 1..K: [B, T-1, HOP] -> [B, T-1, HOP, K] float32.
+    """``sin(2*pi*k*cycles)`` for k = 1..K: [..., HOP] -> [..., HOP, K] float32.
 
     ``cycles`` is wrapped to [0, 1), so the angle stays below 2 pi K and float32 rounds it by at most
     ~5e-5 rad (-86 dB). Wrapping k * cycles again cost three more passes over the largest tensor of
@@ -85,19 +88,54 @@ def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:
     return tf.sin(tf.cast(cycles, tf.float32)[..., None] * radians_per_cycle)
 
 
+def _ends(frames: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(frames[:, :-1], frames[:, 1:]): the two ends of every hop, as splits (cheap gradients)."""
+    n = int(frames.shape[1])
+    return tf.split(frames, [n - 1, 1], axis=1)[0], tf.split(frames, [1, n - 1], axis=1)[1]
+
+
 def _interp_contract(frames: tf.Tensor, basis: tf.Tensor, equation: str) -> tf.Tensor:
     """``sum_c upsample(frames)[n, c] * basis[n, c]`` without upsampling ``frames``; returns [B, N]."""
     w = tf.constant(_W, tf.float32)
-    left = tf.einsum(equation, frames[:, :-1], basis)
-    right = tf.einsum(equation, frames[:, 1:], basis)
-    out = left * (1.0 - w) + right * w
+    left, right = _ends(frames)
+    out = tf.einsum(equation, left, basis) * (1.0 - w) + tf.einsum(equation, right, basis) * w
     return tf.reshape(out, [tf.shape(out)[0], -1])
 
 
+HARMONIC_GROUP = 16  # hops are grouped by the harmonics they sound, in steps of this many
+
+
+def harmonics_below_nyquist(f0_hz: tf.Tensor, n_harmonics: int) -> tf.Tensor:
+    """[B, T] int32: how many of harmonics 1..K lie below Nyquist (the mask of harmonic_amplitudes)."""
+    k = tf.range(1, n_harmonics + 1, dtype=tf.float32)
+    return tf.reduce_sum(tf.cast(_frames(f0_hz) * k < SAMPLE_RATE / 2.0, tf.int32), axis=-1)
+
+
 def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor) -> tf.Tensor:
-    """Audio [B, N] from per-harmonic amplitudes [B, T, K] (already Nyquist-masked)."""
-    bank = tf.stop_gradient(sine_bank(phase_cycles(f0_hz), amplitudes.shape[-1]))
-    return _interp_contract(amplitudes, bank, "bik,bihk->bih")
+    """Audio [B, N] from per-harmonic amplitudes [B, T, K] as ``harmonic_amplitudes`` gives them.
+
+    Harmonics at or above Nyquist at both ends of a hop are not rendered there (their amplitudes are
+    0 after the mask, so the sum is the same); each group of hops gets a bank of its own width.
+    """
+    n_harm = int(amplitudes.shape[-1])
+    f0 = tf.stop_gradient(_frames(f0_hz))
+    counts = harmonics_below_nyquist(f0, n_harm)
+    hop_counts = tf.reshape(tf.maximum(*_ends(counts[..., None]))[..., 0], [-1])  # [B * (T - 1)]
+    cycles = tf.reshape(tf.cast(phase_cycles(f0), tf.float32), [-1, HOP_SIZE])
+    left, right = (tf.reshape(x, [-1, n_harm]) for x in _ends(amplitudes))
+    w = tf.constant(_W, tf.float32)
+    widths = sorted({min(n, n_harm) for n in range(HARMONIC_GROUP, n_harm + HARMONIC_GROUP, HARMONIC_GROUP)})
+    parts, where = [], []
+    below = -1  # the first group also takes hops with no harmonic below Nyquist (f0 >= 8 kHz)
+    for width in widths:
+        idx = tf.cast(tf.where((hop_counts > below) & (hop_counts <= width))[:, 0], tf.int32)
+        bank = tf.stop_gradient(sine_bank(tf.gather(cycles, idx), width))  # [n, HOP, width]
+        ends = [tf.split(tf.gather(x, idx), [width, n_harm - width], axis=1)[0] for x in (left, right)]
+        parts.append(tf.einsum("nk,nhk->nh", ends[0], bank) * (1.0 - w) + tf.einsum("nk,nhk->nh", ends[1], bank) * w)
+        where.append(idx)
+        below = width
+    audio = tf.dynamic_stitch(where, parts)  # [B * (T - 1), HOP]
+    return tf.reshape(audio, [tf.shape(amplitudes)[0], -1])
 
 
 @lru_cache(maxsize=8)
