@@ -7,8 +7,8 @@ Speed: the synth never materialises audio-rate amplitudes. Linear interpolation 
 i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so
 ``sum_k a_k[n] s_k[n]`` becomes two batched [HOP, K] x [K] products per frame. The sine bank depends
 only on f0 (data, not parameters), so it is built without a gradient, and only for the harmonics a
-hop can sound: those below Nyquist at either end (at a bansuri's pitch about 40% of 48), with hops
-grouped by that count (BENCHMARKS.md, stage-2 speed). Frames are taken apart with ``tf.split``
+hop can sound: those below Nyquist at either end (at the instruments' pitch about a third of 48),
+with hops grouped by that count (BENCHMARKS.md, stage-2 speed). Frames are taken apart with ``tf.split``
 rather than slices: TF's gradient of a strided slice costs as much here as the einsum it feeds.
 """
 
@@ -90,7 +90,9 @@ def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:
 
 def _ends(frames: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """(frames[:, :-1], frames[:, 1:]): the two ends of every hop, as splits (cheap gradients)."""
-    n = int(frames.shape[1])
+    n = frames.shape[1]
+    if n is None:  # length known only when run
+        return frames[:, :-1], frames[:, 1:]
     return tf.split(frames, [n - 1, 1], axis=1)[0], tf.split(frames, [1, n - 1], axis=1)[1]
 
 
