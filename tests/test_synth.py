@@ -228,9 +228,10 @@ def test_tf_harmonic_synth_groups_hops_without_changing_the_sum(n_harmonics):
 
     rng = np.random.default_rng(3)
     t = 90
-    # f0 from 60 Hz (every harmonic below Nyquist) to 12 kHz (none), through every group's width.
-    f0 = np.geomspace(60.0, 12000.0, t)[None].repeat(2, 0) * np.array([[1.0], [0.93]])
-    f0 = tf.constant(f0.astype(np.float32))
+    # f0 from 60 Hz (every harmonic below Nyquist) to 12 kHz (none), through every group's width:
+    # rising, and (second row) falling, so hops cross group boundaries in both directions.
+    rise = np.geomspace(60.0, 12000.0, t)
+    f0 = tf.constant(np.stack([rise, rise[::-1] * 0.93]).astype(np.float32))
     amp = tf.constant(rng.uniform(0.1, 0.5, (2, t, 1)).astype(np.float32))
     dist = tf.constant(C.exp_sigmoid(rng.normal(0, 2, (2, t, n_harmonics))).astype(np.float32))
 
@@ -238,18 +239,22 @@ def test_tf_harmonic_synth_groups_hops_without_changing_the_sum(n_harmonics):
         bank = tf_synth.sine_bank(tf.reshape(tf_synth.phase_cycles(f0_hz), [2, -1]), n_harmonics)
         return tf.reduce_sum(tf_synth.upsample(amplitudes) * bank, axis=-1)
 
+    # The ungrouped form is what XLA compiles (jit_compile cannot size the groups).
+    ungrouped = tf.function(lambda f, a: tf_synth.harmonic_synth(f, a, grouped=False), jit_compile=True)
     outputs, grads = [], []
-    for synth_fn in (tf_synth.harmonic_synth, plain):
+    for synth_fn in (tf_synth.harmonic_synth, ungrouped, plain):
         with tf.GradientTape() as tape:
             tape.watch([amp, dist])
             audio = synth_fn(f0, tf_synth.harmonic_amplitudes(f0, amp, dist))
             energy = tf.reduce_sum(audio * tf.sin(tf.range(audio.shape[1], dtype=tf.float32)))
         outputs.append(audio.numpy())
         grads.append([g.numpy() for g in tape.gradient(energy, [amp, dist])])
-    assert np.abs(outputs[1][:, -HOP_SIZE * 2 :]).max() == 0  # the last hops sound no harmonic
-    np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-6 * np.abs(outputs[1]).max())
-    for got, want in zip(*grads, strict=True):
-        np.testing.assert_allclose(got, want, atol=1e-5 * np.abs(want).max())
+    want, want_grads = outputs[-1], grads[-1]
+    assert np.abs(want[0, -HOP_SIZE * 2 :]).max() == 0 and np.abs(want[1, : HOP_SIZE * 2]).max() == 0  # no harmonic
+    for audio, audio_grads in zip(outputs[:-1], grads[:-1], strict=True):
+        np.testing.assert_allclose(audio, want, atol=1e-6 * np.abs(want).max())
+        for got, ref in zip(audio_grads, want_grads, strict=True):
+            np.testing.assert_allclose(got, ref, atol=1e-5 * np.abs(ref).max())
 
 
 def test_tf_synth_is_differentiable_in_the_controls():

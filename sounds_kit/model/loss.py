@@ -36,7 +36,7 @@ def hop_size(fft_size: int, overlap: float = DEFAULT_OVERLAP) -> int:
 
 
 def _frames(audio, fft_size: int, hop: int):
-    """``tf.signal.frame(audio, fft_size, hop, pad_end=True)``: [B, ceil(N / hop), fft_size].
+    """``tf.signal.frame(audio, fft_size, hop, pad_end=True)`` of [B, N] audio: [B, ceil(N / hop), fft_size].
 
     Where the hop divides the frame (every overlap the kit uses), the frames are ``fft_size // hop``
     shifted views of the audio cut into hops, side by side: no gather, which tf.signal.frame uses.
@@ -84,10 +84,15 @@ def scale_loss(target, prediction, fft_size: int, overlap: float = DEFAULT_OVERL
 
     hop = hop_size(fft_size, overlap)
     pred = tf.stop_gradient(prediction)
-    # Both signals in one STFT: the same FFTs, half the ops (a step runs hundreds of small ones).
-    re, im, mag = _spectrum(tf.concat([tf.stop_gradient(target), pred], axis=0), fft_size, hop)
-    s_t, s_p = tf.split(mag, 2, axis=0)
-    re, im = tf.split(re, 2, axis=0)[1], tf.split(im, 2, axis=0)[1]
+    target = tf.stop_gradient(target)
+    if target.shape.is_fully_defined() and target.shape == pred.shape:
+        # Both signals in one STFT: the same FFTs, half the ops (a step runs hundreds of small ones).
+        re, im, mag = _spectrum(tf.concat([target, pred], axis=0), fft_size, hop)
+        s_t, s_p = tf.split(mag, 2, axis=0)
+        re, im = tf.split(re, 2, axis=0)[1], tf.split(im, 2, axis=0)[1]
+    else:
+        s_t = _spectrum(target, fft_size, hop)[2]
+        re, im, s_p = _spectrum(pred, fft_size, hop)
     d_mag = s_p - s_t
     d_log = tf.math.log(s_p + LOG_EPS) - tf.math.log(s_t + LOG_EPS)
     count = tf.cast(tf.size(s_p), tf.float32)

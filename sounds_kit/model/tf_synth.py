@@ -8,7 +8,8 @@ i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so
 ``sum_k a_k[n] s_k[n]`` becomes two batched [HOP, K] x [K] products per frame. The sine bank depends
 only on f0 (data, not parameters), so it is built without a gradient, and only for the harmonics a
 hop can sound: those below Nyquist at either end (at the instruments' pitch about a third of 48),
-with hops grouped by that count (BENCHMARKS.md, stage-2 speed). Frames are taken apart with ``tf.split``
+with hops grouped by that count rounded up to 16 (banks then average half of 48; BENCHMARKS.md,
+stage-2 speed). Frames are taken apart with ``tf.split``
 rather than slices: TF's gradient of a strided slice costs as much here as the einsum it feeds.
 """
 
@@ -90,10 +91,7 @@ def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:
 
 def _ends(frames: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """(frames[:, :-1], frames[:, 1:]): the two ends of every hop, as splits (cheap gradients)."""
-    n = frames.shape[1]
-    if n is None:  # length known only when run
-        return frames[:, :-1], frames[:, 1:]
-    return tf.split(frames, [n - 1, 1], axis=1)[0], tf.split(frames, [1, n - 1], axis=1)[1]
+    return tf.split(frames, [-1, 1], axis=1)[0], tf.split(frames, [1, -1], axis=1)[1]
 
 
 def _interp_contract(frames: tf.Tensor, basis: tf.Tensor, equation: str) -> tf.Tensor:
@@ -113,14 +111,18 @@ def harmonics_below_nyquist(f0_hz: tf.Tensor, n_harmonics: int) -> tf.Tensor:
     return tf.reduce_sum(tf.cast(_frames(f0_hz) * k < SAMPLE_RATE / 2.0, tf.int32), axis=-1)
 
 
-def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor) -> tf.Tensor:
+def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor, grouped: bool = True) -> tf.Tensor:
     """Audio [B, N] from per-harmonic amplitudes [B, T, K] as ``harmonic_amplitudes`` gives them.
 
-    Harmonics at or above Nyquist at both ends of a hop are not rendered there (their amplitudes are
-    0 after the mask, so the sum is the same); each group of hops gets a bank of its own width.
+    ``grouped``: harmonics at or above Nyquist at both ends of a hop are not rendered there (their
+    amplitudes are 0 after the mask, so the sum is the same); each group of hops gets a bank of its
+    own width. The groups' sizes depend on the data, which XLA cannot compile: ``grouped=False``
+    renders every harmonic everywhere, for ``jit_compile``.
     """
     n_harm = int(amplitudes.shape[-1])
     f0 = tf.stop_gradient(_frames(f0_hz))
+    if not grouped:
+        return _interp_contract(amplitudes, tf.stop_gradient(sine_bank(phase_cycles(f0), n_harm)), "bik,bihk->bih")
     counts = harmonics_below_nyquist(f0, n_harm)
     hop_counts = tf.reshape(tf.maximum(*_ends(counts[..., None]))[..., 0], [-1])  # [B * (T - 1)]
     cycles = tf.reshape(tf.cast(phase_cycles(f0), tf.float32), [-1, HOP_SIZE])
@@ -137,7 +139,8 @@ def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor) -> tf.Tensor:
         where.append(idx)
         below = width
     audio = tf.dynamic_stitch(where, parts)  # [B * (T - 1), HOP]
-    return tf.reshape(audio, [tf.shape(amplitudes)[0], -1])
+    n_frames = amplitudes.shape[1]
+    return tf.reshape(audio, [-1, (n_frames - 1) * HOP_SIZE if n_frames is not None else -1])
 
 
 @lru_cache(maxsize=8)
@@ -171,10 +174,12 @@ def synthesize(
     harmonic_distribution: tf.Tensor,
     noise_magnitudes: tf.Tensor | None = None,
     reverb_ir: tf.Tensor | None = None,
+    grouped: bool = True,
 ) -> tf.Tensor:
-    """Controls [B, T, .] -> audio [B, (T - 1) * HOP_SIZE] float32; same maths as ``synth.synthesize``."""
+    """Controls [B, T, .] -> audio [B, (T - 1) * HOP_SIZE] float32; same maths as ``synth.synthesize``
+    (``grouped``: see :func:`harmonic_synth`)."""
     amps = harmonic_amplitudes(f0_hz, amplitude, harmonic_distribution)
-    audio = harmonic_synth(f0_hz, amps)
+    audio = harmonic_synth(f0_hz, amps, grouped)
     if noise_magnitudes is not None:
         audio = audio + noise_synth(_frames(noise_magnitudes))
     if reverb_ir is not None:

@@ -211,6 +211,7 @@ class _Model:
                     crop["harmonic_distribution"],
                     crop["noise_magnitudes"],
                     ir,
+                    grouped=not config.jit,  # XLA needs shapes that do not depend on the data
                 )
                 loss = spectral_loss(audio, pred, fft_sizes, overlap=loss_overlap)
             self.opt.apply(tape.gradient(loss, self.variables), self.variables)

@@ -193,6 +193,37 @@ function concat(node, ins) {
   };
 }
 
+/** Split along an axis into pieces of the given sizes (one may be -1: the rest); one gather per piece. */
+function splitInto(a, axis, sizes) {
+  const rank = a.shape.length;
+  const ax = normAxis(axis, rank);
+  const known = sizes.filter((n) => n !== -1).reduce((s, n) => s + n, 0);
+  const counts = sizes.map((n) => (n === -1 ? a.shape[ax] - known : n));
+  if (counts.reduce((s, n) => s + n, 0) !== a.shape[ax] || counts.some((n) => n < 0)) {
+    throw new UnsupportedGraphError(`cannot split [${a.shape}] into [${sizes}] on axis ${ax}`);
+  }
+  const outer = size(a.shape.slice(0, ax));
+  const inner = size(a.shape.slice(ax + 1));
+  const outs = [];
+  const runs = [];
+  let start = 0;
+  for (const count of counts) {
+    const shape = a.shape.slice();
+    shape[ax] = count;
+    const idx = new Int32Array(size(shape));
+    let i = 0;
+    for (let r = 0; r < outer; r++) {
+      const base = (r * a.shape[ax] + start) * inner;
+      for (let j = 0; j < count * inner; j++) idx[i++] = base + j;
+    }
+    const piece = gather(a, shape, idx);
+    outs.push(piece.outs[0]);
+    runs.push(piece.run);
+    start += count;
+  }
+  return { outs, run: () => { for (const run of runs) run(); } };
+}
+
 function mean(node, [a, axesV]) {
   const rank = a.shape.length;
   const axes = intsOf(axesV).map((x) => normAxis(x, rank));
@@ -302,6 +333,13 @@ export const PLANNERS = {
     return gather(a, shape, idx);
   },
   ConcatV2: concat,
+  // The decoder's heads are one split of the output layer (tf.split exports SplitV).
+  SplitV: (node, [a, sizes, axis]) => splitInto(a, Number(axis.data[0]), intsOf(sizes)),
+  Split: (node, [axis, a]) => {
+    const n = attrInt(node, "num_split");
+    const ax = normAxis(Number(axis.data[0]), a.shape.length);
+    return splitInto(a, ax, new Array(n).fill(a.shape[ax] / n));
+  },
   Pack: pack,
   Transpose: transpose,
   Fill: (node, [dims, v]) => {
@@ -367,7 +405,8 @@ export function delayLine(node, [a, padV]) {
 // Inputs that planners read at compile time (shapes, axes, paddings): they must not depend on
 // the audio. -1 means the last input.
 export const STATIC_ARGS = {
-  Reshape: [1], ExpandDims: [1], StridedSlice: [1, 2, 3], ConcatV2: [-1], Transpose: [1], Fill: [0], Mean: [1], Pad: [1],
+  Reshape: [1], ExpandDims: [1], StridedSlice: [1, 2, 3], ConcatV2: [-1], SplitV: [1, 2], Split: [0], Transpose: [1],
+  Fill: [0], Mean: [1], Pad: [1],
 };
 
 export { intsOf, DT };
