@@ -87,9 +87,11 @@ def trained(tmp_path_factory):
         return {"audio": audio, **compute_features(audio)}
 
     root = tmp_path_factory.mktemp("evaluate")
+    # 240 steps: at 120 the loudness error over seeds 0-3 was 6.0-10.6 dB, so float rounding in the
+    # training step could carry it across the check below; at 240 it is 3.3-4.5 dB.
     config = TrainConfig(
         decoder=DecoderConfig(width=16, depth=3, n_harmonics=30, n_noise_bands=16),
-        steps=120, pretrain_fraction=1.0, batch_size=8, learning_rate=1e-2,
+        steps=240, pretrain_fraction=1.0, batch_size=8, learning_rate=1e-2,
         checkpoint_seconds=1e9, jit=False, n_audio_examples=0,
     )  # fmt: skip
     train([clip(i) for i in range(12)], root / "run", config, progress=False)
