@@ -9,8 +9,8 @@ i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so
 only on f0 (data, not parameters), so it is built without a gradient, and only for the harmonics a
 hop can sound: those below Nyquist at either end (at the instruments' pitch about a third of 48),
 with hops grouped by that count rounded up to 16 (banks then average half of 48; BENCHMARKS.md,
-stage-2 speed). Frames are taken apart with ``tf.split``
-rather than slices: TF's gradient of a strided slice costs as much here as the einsum it feeds.
+stage-2 speed). Frames are taken apart with ``tf.split`` rather than slices: TF's gradient of a
+strided slice costs as much here as the einsum it feeds.
 """
 
 from __future__ import annotations
