@@ -1,7 +1,7 @@
 """Training throughput and quality: the kit's default recipe vs a straightforward DDSP baseline.
 
     .venv/bin/python benchmarks/train_throughput.py [--minutes 3] [--seconds-of-audio 180] [--xla]
-        [--skip-quality] [--rounds 8] [--loss-seeds 3]
+        [--skip-quality] [--rounds 8] [--loss-seeds 3 [--loss-steps 2000]]
 
 Data: demo bansuri audio rendered with fluidsynth (sounds_kit.data.demo_instruments), features from
 sounds_kit.dsp.features, cut into 4 s examples with a 1 s hop; the last examples are held out.
@@ -187,7 +187,7 @@ def run_baseline(train: dict, held: dict, minutes: float, batch: int = 16, seed:
 # -------------------------------------------------------------------------------------------- kit
 
 
-def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 0,
+def run_kit(train: dict, held: dict, minutes: float | None, run_dir: Path, seed: int = 0,
             pretrain_fraction: float = 0.8, **overrides) -> dict:
     from sounds_kit.instrument import load_instrument
     from sounds_kit.model.decoders import DecoderConfig, build_decoder, parameter_count
@@ -231,13 +231,15 @@ def run_kit(train: dict, held: dict, minutes: float, run_dir: Path, seed: int = 
     }
 
 
-def compare_loss_forms(train: dict, held: dict, minutes: float, seeds: int) -> dict:
-    """Stage 2 only, the same wall time each, trained on the full loss (six scales, 75% overlap) and on
-    the default cheaper form, ``seeds`` seeds each (which form goes first alternates); both judged by
-    the full loss."""
+def compare_loss_forms(train: dict, held: dict, minutes: float, seeds: int, steps: int | None = None) -> dict:
+    """Stage 2 only, the same wall time each (or the same ``steps``), trained on the full loss (six
+    scales, 75% overlap) and on the default cheaper form, ``seeds`` seeds each (which form goes first
+    alternates); both judged by the full loss."""
     from sounds_kit.model.loss import full_loss_form
 
     forms = {"full": full_loss_form(), "default": {}}
+    budget = {"steps": steps} if steps else {}
+    minutes = None if steps else minutes
     out: dict = {name: [] for name in forms}
     for seed in range(seeds):
         order = list(forms) if seed % 2 == 0 else list(forms)[::-1]  # alternate which goes first
@@ -245,7 +247,7 @@ def compare_loss_forms(train: dict, held: dict, minutes: float, seeds: int) -> d
             overrides = forms[name]
             run_dir = Path(tempfile.mkdtemp(prefix="sk_bench_run_"))
             try:
-                r = run_kit(train, held, minutes, run_dir, seed=seed, pretrain_fraction=0.0, **overrides)
+                r = run_kit(train, held, minutes, run_dir, seed=seed, pretrain_fraction=0.0, **overrides, **budget)
             finally:
                 shutil.rmtree(run_dir, ignore_errors=True)
             out[name].append({"seed": seed, "steps": r["stage2_steps"], "held_out": r["held_out_spectral_loss"]})
@@ -388,6 +390,8 @@ def main() -> None:
     parser.add_argument("--loss-seeds", type=int, default=0, metavar="N",
                         help="also train stage 2 alone on the full and the default loss, N seeds each, "
                              "--minutes each, judged by the full loss")  # fmt: skip
+    parser.add_argument("--loss-steps", type=int, metavar="N",
+                        help="with --loss-seeds: train each form for N steps instead of --minutes")  # fmt: skip
     args = parser.parse_args()
 
     data = demo_examples(args.seconds_of_audio, args.cache)
@@ -441,7 +445,7 @@ def main() -> None:
             f"baseline {base['held_out_spectral_loss']:.3f} (lower is better)"
         )
     if args.loss_seeds:
-        result["stage2_loss_forms"] = compare_loss_forms(train, held, args.minutes, args.loss_seeds)
+        result["stage2_loss_forms"] = compare_loss_forms(train, held, args.minutes, args.loss_seeds, args.loss_steps)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 
