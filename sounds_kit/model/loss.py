@@ -21,7 +21,8 @@ DEFAULT_OVERLAP = 0.75
 LOG_EPS = 1e-7
 # Stage 2 trains on a cheaper form: no 64-point scale and half-overlapping frames (Hann windows at 50%
 # still cover every sample). 1.28x more steps in the same time, and models judged by the full loss above
-# came out as good at equal wall time (BENCHMARKS.md, "Stage 2: a cheaper loss"; equal steps untested).
+# came out as good at equal wall time, though 2.2% worse at equal steps: it learns less per step
+# (BENCHMARKS.md, "Stage 2: a cheaper loss").
 TRAINING_FFT_SIZES = (2048, 1024, 512, 256, 128)
 TRAINING_OVERLAP = 0.5
 
