@@ -42,11 +42,15 @@ def scale_loudness(loudness_db: tf.Tensor) -> tf.Tensor:
     return tf.cast(loudness_db, tf.float32) / LOUDNESS_SCALE_DB + 1.0
 
 
+def below_nyquist(f0_hz: tf.Tensor, n_harmonics: int | tf.Tensor) -> tf.Tensor:
+    """[B, T, K] bool: harmonic k = 1..K of f0 lies below Nyquist (the synth's one mask)."""
+    k = tf.range(1, n_harmonics + 1, dtype=tf.float32)
+    return _frames(f0_hz) * k < SAMPLE_RATE / 2.0
+
+
 def harmonic_amplitudes(f0_hz: tf.Tensor, amplitude: tf.Tensor, distribution: tf.Tensor) -> tf.Tensor:
     """[B, T, K]: amplitude * distribution with harmonics at or above Nyquist zeroed, renormalised."""
-    f0 = _frames(f0_hz)
-    k = tf.range(1, tf.shape(distribution)[-1] + 1, dtype=tf.float32)
-    dist = tf.where(f0 * k < SAMPLE_RATE / 2.0, distribution, 0.0)
+    dist = tf.where(below_nyquist(f0_hz, tf.shape(distribution)[-1]), distribution, 0.0)
     total = tf.reduce_sum(dist, axis=-1, keepdims=True)
     dist = tf.math.divide_no_nan(dist, total)
     return _frames(amplitude) * dist
@@ -107,8 +111,7 @@ HARMONIC_GROUP = 16  # hops are grouped by the harmonics they sound, in steps of
 
 def harmonics_below_nyquist(f0_hz: tf.Tensor, n_harmonics: int) -> tf.Tensor:
     """[B, T] int32: how many of harmonics 1..K lie below Nyquist (the mask of harmonic_amplitudes)."""
-    k = tf.range(1, n_harmonics + 1, dtype=tf.float32)
-    return tf.reduce_sum(tf.cast(_frames(f0_hz) * k < SAMPLE_RATE / 2.0, tf.int32), axis=-1)
+    return tf.reduce_sum(tf.cast(below_nyquist(f0_hz, n_harmonics), tf.int32), axis=-1)
 
 
 def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor, grouped: bool = True) -> tf.Tensor:
