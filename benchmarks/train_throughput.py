@@ -1,7 +1,8 @@
 """Training throughput and quality: the kit's default recipe vs a straightforward DDSP baseline.
 
     .venv/bin/python benchmarks/train_throughput.py [--minutes 3] [--seconds-of-audio 180] [--xla]
-        [--skip-quality] [--rounds 8] [--loss-seeds 3 [--loss-steps 2000]]
+        [--skip-quality] [--rounds 8] [--loss-seeds 3 [--loss-steps 2000]] [--tf-threads kit|default]
+        [--threads-peer]
 
 Data: demo bansuri audio rendered with fluidsynth (sounds_kit.data.demo_instruments), features from
 sounds_kit.dsp.features, cut into 4 s examples with a 1 s hop; the last examples are held out.
@@ -22,6 +23,11 @@ kit's synth and spectral loss, end to end) vs the baseline. ``--xla`` also times
 (``jit_compile``), alternating with the plain steps. All three systems train for the same wall time;
 quality = the 6-scale spectral loss of each model's resynthesis of the held-out examples (lower is
 better).
+
+Thread pools: by default the process starts TF as ``train()`` does (``--tf-threads kit``: one thread
+per op, one op per core, batches split into one shard per core), so kit and baseline share them;
+``--tf-threads default`` keeps TF's own pools, and ``--threads-peer`` times the steps again in a child
+process with the other setting (TF fixes its pools once per process).
 """
 
 from __future__ import annotations
@@ -269,7 +275,7 @@ def _stage2_with_autodiff_loss(config):
     kept = loss_module.spectral_loss
     loss_module.spectral_loss = loss_module.spectral_loss_autodiff  # _Model binds it when built
     try:
-        return _Model(config)
+        return _Model(config, cores=None)
     finally:
         loss_module.spectral_loss = kept
 
@@ -294,7 +300,7 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     t0 = time.perf_counter()
     targets = analysis_targets(data, config)
     analysis_s = time.perf_counter() - t0
-    model = _Model(config)
+    model = _Model(config, cores=None)  # as train() builds it
     base_step, _, _ = baseline_model(seed)
     f0 = C.fill_unvoiced(train["f0_hz"], train["f0_confidence"]).astype(np.float32)
     rng = np.random.default_rng(seed)
@@ -325,7 +331,7 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     # Peer: stage 2 trained on the full loss (six scales, 75% overlap: the measure, and the training
     # loss before the cheaper form became the default).
     full_config = TrainConfig(minutes=1.0, seed=seed, **full_loss_form())
-    full_model = _Model(full_config)
+    full_model = _Model(full_config, cores=None)
     runs["stage2_full_loss"] = (
         lambda: full_model.stage2(*stage2_batch(data, targets, full_config, full_model.context_frames, rng)),
         20,
@@ -333,7 +339,7 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     )
     if xla:
         xla_config = TrainConfig(minutes=1.0, seed=seed, jit=True)
-        xla_model = _Model(xla_config)
+        xla_model = _Model(xla_config, cores=None)
         runs["stage1_xla"] = (lambda: xla_model.stage1(*stage1_batch(targets, config, rng)), 30, 16 * EXAMPLE_SECONDS)
         runs["stage2_xla"] = (
             lambda: xla_model.stage2(*stage2_batch(data, targets, config, xla_model.context_frames, rng)),
@@ -377,6 +383,27 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     }
 
 
+def threads_peer(args: argparse.Namespace) -> dict:
+    """The interleaved step timing again, in a child process with the other thread pools (TF fixes
+    them once per process, so they cannot alternate within one)."""
+    import subprocess
+    import sys
+
+    other = "default" if args.tf_threads == "kit" else "kit"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "peer.json"
+        cmd = [sys.executable, __file__, "--skip-quality", "--rounds", str(args.rounds), "--tf-threads", other,
+               "--cache", str(args.cache), "--seconds-of-audio", str(args.seconds_of_audio),
+               "--json", str(out)]  # fmt: skip
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        steps = json.loads(out.read_text())["interleaved"]
+    print(f"peer with --tf-threads {other} (child process, after this one): stage 1 "
+          f"{steps['stage1_audio_s_per_s']:.0f}, stage 2 {steps['stage2_audio_s_per_s']:.0f}, baseline "
+          f"{steps['baseline_audio_s_per_s']:.1f} audio-s/s, "
+          f"stage 2 / baseline {steps['ratio_stage2_end_to_end']:.2f}x")  # fmt: skip
+    return {"tf_threads": other, **steps}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0, help="wall time each system trains")
@@ -392,7 +419,17 @@ def main() -> None:
                              "--minutes each, judged by the full loss")  # fmt: skip
     parser.add_argument("--loss-steps", type=int, metavar="N",
                         help="with --loss-seeds: train each form for N steps instead of --minutes")  # fmt: skip
+    parser.add_argument("--tf-threads", choices=("kit", "default"), default="kit",
+                        help="kit: TF's pools as train() sets them (one thread per op, one op per core); "
+                             "default: TF's own (every op on all cores)")  # fmt: skip
+    parser.add_argument("--threads-peer", action="store_true",
+                        help="also time the steps in a child process with the other --tf-threads")  # fmt: skip
     args = parser.parse_args()
+    if args.tf_threads == "kit":
+        from sounds_kit.model.threads import use_training_threads
+
+        if not use_training_threads():
+            raise SystemExit("TF's thread pools were set already (TF_NUM_*_THREADS?)")
 
     data = demo_examples(args.seconds_of_audio, args.cache)
     train, held = split(data, args.held_out)
@@ -419,7 +456,9 @@ def main() -> None:
             else ""
         )
     )
-    result = {"interleaved": steps, "minutes_each": args.minutes}
+    result = {"interleaved": steps, "minutes_each": args.minutes, "tf_threads": args.tf_threads}
+    if args.threads_peer:
+        result["threads_peer"] = threads_peer(args)
     if not args.skip_quality:
         run_dir = Path(tempfile.mkdtemp(prefix="sk_bench_run_"))
         try:

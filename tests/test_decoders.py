@@ -36,6 +36,22 @@ def test_output_shapes_and_range(config):
 
 
 @pytest.mark.parametrize("config", [SMALL_CNN, SMALL_GRU], ids=["cnn", "gru"])
+def test_controls_work_frame_by_frame(config):
+    """Stage 2 crops between ``features`` and ``controls``: cropping first must give the crop of the
+    whole decoder's output (``controls`` may not mix frames)."""
+    import tensorflow as tf
+
+    decoder = build_decoder(config)
+    f0, loudness = inputs(np.random.default_rng(4), b=2, t=60)
+    whole = decoder(f0, loudness)
+    features = decoder.features(f0, loudness)
+    for frames in (slice(0, 60), slice(17, 41), slice(59, 60)):
+        part = decoder.controls(tf.constant(features.numpy()[:, frames]))
+        for name, value in whole.items():
+            np.testing.assert_allclose(part[name].numpy(), value.numpy()[:, frames], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("config", [SMALL_CNN, SMALL_GRU], ids=["cnn", "gru"])
 def test_future_input_does_not_change_past_outputs(config):
     rng = np.random.default_rng(1)
     f0, loud = inputs(rng, b=1, t=60)

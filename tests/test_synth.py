@@ -219,6 +219,21 @@ def test_tf_synth_matches_numpy_synth():
         assert snr_db(ref, out[i]) > 70.0
 
 
+def test_tf_phase_is_the_running_sum_of_f0():
+    """Training's phase is computed per hop in closed form; it must equal the numpy synth's running
+    sum over every sample (float64) over a minute of wild pitch, where any slip would accumulate."""
+    pytest.importorskip("tensorflow")
+    from sounds_kit.model import tf_synth
+
+    rng = np.random.default_rng(7)
+    f0 = np.exp(rng.uniform(np.log(50.0), np.log(4000.0), (2, 15001))).astype(np.float32)  # 60 s
+    got = tf_synth.phase_cycles(f0).numpy().reshape(2, -1)
+    for row, cycles in zip(f0, got, strict=True):
+        want, _ = synth.harmonic_phase(synth.upsample(row.astype(np.float64)[:, None])[:, 0])
+        slip = np.abs(cycles - want)
+        assert np.minimum(slip, 1.0 - slip).max() < 1e-8  # cycles; float64 rounding is ~1e-12
+
+
 @pytest.mark.parametrize("n_harmonics", [40, 100])
 def test_tf_harmonic_synth_groups_hops_without_changing_the_sum(n_harmonics):
     """The synth renders each hop with a bank only as wide as the harmonics below Nyquist there; the

@@ -191,3 +191,78 @@ def test_stage2_trains_on_the_configured_loss_form(monkeypatch):
             tf.TensorSpec([2, w, 2]), tf.TensorSpec([2, w]), tf.TensorSpec([2, 62 * 64]), tf.TensorSpec([2], tf.int32)
         )
         assert seen == [form]
+
+
+def test_a_batch_split_into_shards_trains_as_the_whole_batch():
+    """Each step splits its batch into one shard per core (threads.py); the mean of the shards' losses
+    is the batch's loss, so the losses and the weights after each step must be the batch's."""
+    from sounds_kit.model.train import (
+        _Model,
+        analysis_targets,
+        collect_examples,
+        stage1_batch,
+        stage2_batch,
+    )
+
+    config = TrainConfig(decoder=TINY, steps=1, batch_size=4, stage2_batch_size=4, crop_seconds=0.5)
+    data = collect_examples(toy_examples(6, seconds=2.0))
+    targets = analysis_targets(data, config)
+    whole, split = _Model(config, cores=1), _Model(config, cores=2)
+    assert whole.shards == (1, 1) and split.shards == (2, 2)
+    rng = np.random.default_rng(0)
+    steps = [("stage1", stage1_batch(targets, config, rng)) for _ in range(2)]
+    steps += [("stage2", stage2_batch(data, targets, config, whole.context_frames, rng)) for _ in range(2)]
+    for stage, batch in steps:
+        a, b = float(getattr(whole, stage)(*batch)), float(getattr(split, stage)(*batch))
+        assert abs(a - b) <= 1e-5 * abs(a), (stage, a, b)
+        for v, w in zip(whole.variables, split.variables, strict=True):
+            np.testing.assert_allclose(w.numpy(), v.numpy(), rtol=1e-4, atol=1e-6)
+    # A batch the cores do not divide is split into the largest count that does (equal shards).
+    assert _Model(TrainConfig(decoder=TINY, steps=1, batch_size=6, stage2_batch_size=3), cores=4).shards == (3, 3)
+
+
+THREADS_SCRIPT = """
+import json, os, sys
+sys.path.insert(0, {here!r})
+from synthetic_instrument import toy_examples
+from sounds_kit.model.threads import available_cores, shards_for, use_training_threads
+from sounds_kit.model.train import TrainConfig, train
+from sounds_kit.model.decoders import DecoderConfig
+import tensorflow as tf
+mode = sys.argv[1]
+if mode == "started":
+    tf.constant(1.0) + 1.0  # something ran TF before training
+config = TrainConfig(decoder=DecoderConfig(**{decoder!r}), steps=2, pretrain_fraction=0.5, batch_size=4,
+                     stage2_batch_size=2, crop_seconds=0.25, checkpoint_seconds=1e9, n_audio_examples=0)
+summary = train(toy_examples(2, seconds=1.0), sys.argv[2], config, progress=False)
+print(json.dumps(dict(summary=summary, cores=available_cores(), again=use_training_threads(),
+                      intra=tf.config.threading.get_intra_op_parallelism_threads(),
+                      inter=tf.config.threading.get_inter_op_parallelism_threads(),
+                      shards=[shards_for(4), shards_for(2)])))
+"""
+
+
+@pytest.mark.parametrize("mode", ["fresh", "started", "capped"])
+def test_training_sets_one_thread_per_op_only_where_the_process_has_not_chosen(tmp_path, mode):
+    """A fresh process trains with one thread per op and one op per core; one where TF already runs,
+    or whose pools were capped (a sweep worker: TF_NUM_*_THREADS), keeps what it has."""
+    script = THREADS_SCRIPT.format(here=str(HERE), decoder=TINY.to_dict())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    if mode == "capped":
+        env.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", script, mode, str(tmp_path / "run")], env=env,
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["summary"]["step"] == 2
+    if mode == "fresh":
+        assert got["summary"]["one_op_per_core"] is True and got["again"] is True
+        assert (got["intra"], got["inter"]) == (1, got["cores"])
+    else:
+        assert got["summary"]["one_op_per_core"] is False and got["again"] is False
+    if mode == "started":
+        assert (got["intra"], got["inter"]) == (0, 0)  # TF's own pools stay (0: TF chooses)
+    # One shard per op TF runs at once: a worker capped at one inter-op thread is not split.
+    assert got["summary"]["shards"] == got["shards"]
+    if mode == "capped":
+        assert got["shards"] == [1, 1]

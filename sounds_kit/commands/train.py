@@ -89,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
         (run_dir / "dataset_stats.json").write_text(json.dumps(read_stats(dataset_dir), indent=1) + "\n")
     except Exception as err:  # stats are a convenience for tone transfer; training does not need them
         print(f"note: no dataset stats copied ({err})")
+    from sounds_kit.model.threads import use_training_threads
+
+    use_training_threads()  # before load_dataset starts TF
     summary = train(load_dataset(dataset_dir, "train"), run_dir, config, progress=not args.quiet)
     print(json.dumps(summary, indent=1))
     return 0

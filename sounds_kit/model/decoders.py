@@ -102,7 +102,9 @@ def _classes():
     import tensorflow as tf
 
     class Base(tf.Module):
-        """Shared heads: features [B, T, width] -> exp_sigmoid controls."""
+        """``decoder(f0, loudness) = controls(features(f0, loudness))``: ``features`` is the part that
+        mixes frames, ``controls`` works frame by frame (so training can crop between the two and
+        run the heads only on the frames it renders)."""
 
         def _init_heads(self, rng: np.random.Generator, width: int) -> None:
             cfg = self.config
@@ -113,6 +115,9 @@ def _classes():
             bias[0] = -2.0
             bias[1 + cfg.n_harmonics :] = -5.0
             self.head_b = tf.Variable(bias, name="head_b")
+
+        def __call__(self, f0_scaled, loudness_scaled):
+            return self.controls(self.features(f0_scaled, loudness_scaled))
 
         def _heads(self, h):
             from sounds_kit.model.tf_synth import exp_sigmoid
@@ -165,7 +170,8 @@ def _classes():
             ]
             self._init_heads(rng, w)
 
-        def __call__(self, f0_scaled, loudness_scaled):
+        def features(self, f0_scaled, loudness_scaled):
+            """Everything that mixes frames: [B, T, 1] x 2 -> [B, T, width]."""
             x = tf.concat([f0_scaled, loudness_scaled], axis=-1)
             h = dense(x, self.in_w) + self.in_b
             k = self.config.kernel
@@ -175,8 +181,11 @@ def _classes():
                 y = tf.pad(y, [[0, 0], [(k - 1) * d, 0], [0, 0]])
                 y = tf.nn.conv1d(y, self.conv_w[i], stride=1, padding="VALID", dilations=d)
                 h = h + y + self.conv_b[i]
-            h = tf.nn.leaky_relu(layer_norm(h, self.norm_g[-1], self.norm_b[-1]))
-            return self._heads(h)
+            return h
+
+        def controls(self, h):
+            """Frame by frame: features [B, T, width] -> the controls."""
+            return self._heads(tf.nn.leaky_relu(layer_norm(h, self.norm_g[-1], self.norm_b[-1])))
 
     class GruDecoder(Base):
         """Dense + leaky ReLU input layer -> GRU(width) -> ``depth - 1`` dense layers -> heads."""
@@ -197,7 +206,8 @@ def _classes():
             self.mlp_b = [tf.Variable(np.zeros(w, np.float32), name=f"mlp{i}_b") for i in range(n_mlp)]
             self._init_heads(rng, w)
 
-        def __call__(self, f0_scaled, loudness_scaled):
+        def features(self, f0_scaled, loudness_scaled):
+            """Everything that mixes frames: [B, T, 1] x 2 -> [B, T, width]."""
             w = self.config.width
             x = tf.concat([f0_scaled, loudness_scaled], axis=-1)
             x = tf.nn.leaky_relu(dense(x, self.in_w) + self.in_b)
@@ -212,7 +222,10 @@ def _classes():
 
             h0 = tf.zeros([tf.shape(x)[0], w])
             hs = tf.scan(step, tf.transpose(gx, [1, 0, 2]), initializer=h0)
-            h = tf.transpose(hs, [1, 0, 2])
+            return tf.transpose(hs, [1, 0, 2])
+
+        def controls(self, h):
+            """Frame by frame: features [B, T, width] -> the controls."""
             for mw, mb in zip(self.mlp_w, self.mlp_b, strict=False):
                 h = tf.nn.leaky_relu(dense(h, mw) + mb)
             return self._heads(h)

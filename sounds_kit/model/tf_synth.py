@@ -72,14 +72,22 @@ def upsample(frames: tf.Tensor) -> tf.Tensor:
 
 
 def phase_cycles(f0_hz: tf.Tensor) -> tf.Tensor:
-    """Wrapped harmonic phase in cycles [B, T - 1, HOP], float64 accumulation (no gradient)."""
+    """Wrapped harmonic phase in cycles [B, T - 1, HOP] (no gradient): ``synth.harmonic_phase`` of the
+    upsampled f0, without a running sum over every sample.
+
+    f0 is linear within a hop (a at its start, b at its end), so the running sum of f0 / SAMPLE_RATE
+    before sample h of the hop is ``(a h + (b - a) h (h - 1) / (2 HOP)) / SAMPLE_RATE``, and a hop
+    starts where the whole hops before it end: a running sum over frames. Float64, wrapped.
+    """
     f0 = tf.cast(tf.stop_gradient(_frames(f0_hz))[..., 0], tf.float64)
-    w = tf.constant(_W, tf.float64)
-    f0_up = f0[:, :-1, None] * (1.0 - w) + f0[:, 1:, None] * w  # [B, T-1, HOP]
-    inc = tf.reshape(f0_up, [tf.shape(f0)[0], -1]) / SAMPLE_RATE
-    cycles = tf.cumsum(inc, axis=1, exclusive=True)
-    cycles = cycles - tf.floor(cycles)
-    return tf.reshape(cycles, tf.shape(f0_up))
+    a, b = f0[:, :-1], f0[:, 1:]
+    hop_cycles = (a * HOP_SIZE + (b - a) * ((HOP_SIZE - 1) / 2.0)) / SAMPLE_RATE
+    start = tf.cumsum(hop_cycles, axis=1, exclusive=True)
+    start = start - tf.floor(start)
+    h = tf.constant(_W * HOP_SIZE, tf.float64)
+    ramp = tf.constant(_W * HOP_SIZE * (_W * HOP_SIZE - 1.0) / (2.0 * HOP_SIZE), tf.float64)
+    cycles = start[..., None] + (a[..., None] * h + (b - a)[..., None] * ramp) / SAMPLE_RATE
+    return cycles - tf.floor(cycles)
 
 
 def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:

@@ -29,6 +29,7 @@ from sounds_kit.dsp import controls as C
 from sounds_kit.errors import UserFacingError
 from sounds_kit.model.config import TrainConfig
 from sounds_kit.model.decoders import receptive_field
+from sounds_kit.model.threads import shards_for, use_training_threads
 
 FEATURE_KEYS = ("audio", "f0_hz", "f0_confidence", "loudness_db")
 
@@ -155,7 +156,8 @@ def _adam(variables, tf):
 class _Model:
     """Decoder (+ optional reverb), optimizer, and the two compiled train steps."""
 
-    def __init__(self, config: TrainConfig):
+    def __init__(self, config: TrainConfig, cores: int | None = 1):
+        """``cores``: split each batch into up to this many shards (None: as many as TF runs ops at once)."""
         import tensorflow as tf
 
         from sounds_kit.model import tf_synth
@@ -186,41 +188,52 @@ class _Model:
         fft_sizes = list(config.fft_sizes)
         loss_overlap = float(config.loss_overlap)
 
-        def stage1(inputs, log_targets):
-            with tf.GradientTape() as tape:
-                out = self.decoder(inputs[..., :1], inputs[..., 1:])
-                f0_hz = 440.0 * tf.pow(2.0, (inputs[..., 0] * C.F0_MIDI_SCALE - 69.0) / 12.0)
-                harm = tf_synth.harmonic_amplitudes(f0_hz, out["amplitude"], out["harmonic_distribution"])
-                pred = tf.math.log(tf.concat([harm, out["noise_magnitudes"]], -1) + log_eps)
-                err = tf.abs(pred - tf.cast(log_targets, tf.float32))
-                loss = tf.reduce_mean(err[..., :n_harm]) + tf.reduce_mean(err[..., n_harm:])
-            # Reverb variables get no gradient here (None) and are skipped.
-            self.opt.apply(tape.gradient(loss, self.variables), self.variables)
-            return loss
+        def stage1_loss(inputs, log_targets):
+            out = self.decoder(inputs[..., :1], inputs[..., 1:])
+            f0_hz = 440.0 * tf.pow(2.0, (inputs[..., 0] * C.F0_MIDI_SCALE - 69.0) / 12.0)
+            harm = tf_synth.harmonic_amplitudes(f0_hz, out["amplitude"], out["harmonic_distribution"])
+            pred = tf.math.log(tf.concat([harm, out["noise_magnitudes"]], -1) + log_eps)
+            err = tf.abs(pred - tf.cast(log_targets, tf.float32))
+            return tf.reduce_mean(err[..., :n_harm]) + tf.reduce_mean(err[..., n_harm:])
 
-        def stage2(inputs, f0_hz, audio, start):
-            # The decoder sees the crop plus its causal context; only the crop is rendered.
+        def stage2_loss(inputs, f0_hz, audio, start):
+            # The decoder sees the crop plus its causal context; only the crop is rendered, and the
+            # frame-by-frame part of the decoder runs only there (a third of the window here).
             n_crop = audio.shape[1] // HOP_SIZE + 1
-            with tf.GradientTape() as tape:
-                out = self.decoder(inputs[..., :1], inputs[..., 1:])
-                crop = {k: _crop_frames(tf, v, start, n_crop) for k, v in out.items()}
-                ir = None if self.reverb is None else self.reverb.impulse_response()
-                pred = tf_synth.synthesize(
-                    _crop_frames(tf, f0_hz[..., None], start, n_crop),
-                    crop["amplitude"],
-                    crop["harmonic_distribution"],
-                    crop["noise_magnitudes"],
-                    ir,
-                    grouped=not config.jit,  # XLA needs shapes that do not depend on the data
-                )
-                loss = spectral_loss(audio, pred, fft_sizes, overlap=loss_overlap)
-            self.opt.apply(tape.gradient(loss, self.variables), self.variables)
-            return loss
+            features = self.decoder.features(inputs[..., :1], inputs[..., 1:])
+            crop = self.decoder.controls(_crop_frames(tf, features, start, n_crop))
+            ir = None if self.reverb is None else self.reverb.impulse_response()
+            pred = tf_synth.synthesize(
+                _crop_frames(tf, f0_hz[..., None], start, n_crop),
+                crop["amplitude"],
+                crop["harmonic_distribution"],
+                crop["noise_magnitudes"],
+                ir,
+                grouped=not config.jit,  # XLA needs shapes that do not depend on the data
+            )
+            return spectral_loss(audio, pred, fft_sizes, overlap=loss_overlap)
+
+        def step_fn(loss_fn, shards: int):
+            # Both losses are means over equal-sized examples, so the mean of the shards' losses is the
+            # batch's loss; the shards are independent chains of ops, one per core (threads.py).
+            def step(*batch):
+                with tf.GradientTape() as tape:
+                    if shards == 1:
+                        loss = loss_fn(*batch)
+                    else:
+                        pieces = zip(*(tf.split(x, shards) for x in batch), strict=True)
+                        loss = tf.add_n([loss_fn(*piece) for piece in pieces]) / shards
+                # Reverb variables get no gradient in stage 1 (None) and are skipped.
+                self.opt.apply(tape.gradient(loss, self.variables), self.variables)
+                return loss
+
+            return tf.function(step, jit_compile=config.jit)
 
         rf = receptive_field(config.decoder)
         self.context_frames = None if rf is None else rf - 1  # None: a GRU needs the whole example
-        self.stage1 = tf.function(stage1, jit_compile=config.jit)
-        self.stage2 = tf.function(stage2, jit_compile=config.jit)
+        self.shards = (shards_for(config.batch_size, cores), shards_for(config.stage2_batch_size, cores))
+        self.stage1 = step_fn(stage1_loss, self.shards[0])
+        self.stage2 = step_fn(stage2_loss, self.shards[1])
 
 
 def _crop_frames(tf, x, start, n):
@@ -298,14 +311,15 @@ def stage2_batch(
     crop_frames = min(int(round(config.crop_seconds * SAMPLE_RATE / HOP_SIZE)) + 1, n_frames)
     idx = rng.integers(0, n_examples, config.stage2_batch_size)
     start = rng.integers(0, n_frames - crop_frames + 1, idx.size)
-    offsets = start[:, None] * HOP_SIZE + np.arange((crop_frames - 1) * HOP_SIZE)
-    audio = np.take_along_axis(data["audio"][idx], offsets, axis=1)
+    n_samples = (crop_frames - 1) * HOP_SIZE
     context = n_frames if context_frames is None else context_frames
     window = min(n_frames, context + crop_frames)
     first = np.clip(start - context, 0, n_frames - window)
-    frames = first[:, None] + np.arange(window)
-    inputs = np.take_along_axis(targets["inputs"][idx], frames[..., None], axis=1)
-    f0 = np.take_along_axis(targets["f0_hz"][idx], frames, axis=1)
+    # Contiguous slices, row by row: a copy of the crop only (fancy indexing gathers element-wise).
+    rows = list(zip(idx, start, first, strict=True))
+    audio = np.stack([data["audio"][i, s * HOP_SIZE : s * HOP_SIZE + n_samples] for i, s, _ in rows])
+    inputs = np.stack([targets["inputs"][i, f : f + window] for i, _, f in rows])
+    f0 = np.stack([targets["f0_hz"][i, f : f + window] for i, _, f in rows])
     return inputs, f0, audio, (start - first).astype(np.int32)
 
 
@@ -344,9 +358,14 @@ def train(
     budget, so a run paused and resumed trains exactly as one that was not (a sweep's rungs).
     ``analysis_cache``: where the stage-1 targets are cached (default ``run_dir/analysis_cache.npz``);
     runs on the same data with the same harmonics and bands can share one file.
+
+    If TF has not started in this process yet, its thread pools become one thread per op and one op
+    per core (``threads.use_training_threads``: faster steps here); each batch is split into one
+    shard per core either way.
     """
     from tqdm.auto import tqdm
 
+    one_op_per_core = use_training_threads()  # first: TF fixes its pools when it starts
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = _resolve_config(run_dir, config)
@@ -355,7 +374,7 @@ def train(
     targets = analysis_targets(data, config, Path(analysis_cache or run_dir / "analysis_cache.npz"))
     analysis_seconds = time.perf_counter() - t0
 
-    model = _Model(config)
+    model = _Model(config, cores=None)
     tf = model.tf
     manager = tf.train.CheckpointManager(model.checkpoint, str(run_dir / "ckpt"), max_to_keep=2)
     if manager.latest_checkpoint:
@@ -377,13 +396,17 @@ def train(
     def save(step: int, elapsed: float) -> None:
         # History first: if killed in between, the resume drops the entries past the checkpoint.
         _write_json(history_path, history)
+        model.step.assign(step)
         model.elapsed.assign(elapsed)
         manager.save(checkpoint_number=step)
 
-    step, elapsed = start_step, elapsed0
+    # The loop keeps step and stage in Python and writes them to their variables when they change or
+    # are saved: at ~20 ms a step, reading a variable back every step was a noticeable share.
+    step, elapsed, stage = start_step, elapsed0, None
     while not _finished(config, step, elapsed) and (until_step is None or step < until_step):
-        stage = _stage_for(config, step, elapsed, int(model.stage.numpy()))
-        if stage != int(model.stage.numpy()) or (step == start_step):
+        current = int(model.stage.numpy()) if stage is None else stage
+        stage = _stage_for(config, step, elapsed, current)
+        if stage != current or step == start_step:
             model.stage.assign(stage)
             model.opt.lr.assign(config.learning_rate if stage == 1 else config.stage2_learning_rate)
         rng = np.random.default_rng([config.seed, step])  # per-step stream: a resumed run draws the same
@@ -393,14 +416,13 @@ def train(
             loss = model.stage2(*stage2_batch(data, targets, config, model.context_frames, rng))
         step += 1
         steps_this_session += 1
-        model.step.assign(step)
         now = time.perf_counter()
         elapsed = elapsed0 + (now - session_start)
         loss = float(loss)
         if not np.isfinite(loss):
             raise RuntimeError(f"loss became {loss} at step {step}; try a lower learning rate")
         history.append({"step": step, "stage": stage, "loss": loss, "elapsed": round(elapsed, 3)})
-        bar.set_postfix(stage=stage, loss=f"{loss:.4f}")
+        bar.set_postfix(stage=stage, loss=f"{loss:.4f}", refresh=False)  # drawn by update, at most ~10/s
         bar.update(1 if config.steps is not None else int(elapsed) - bar.n)
         due = config.checkpoint_steps > 0 and step % config.checkpoint_steps == 0
         if due or now - last_save >= config.checkpoint_seconds:
@@ -419,4 +441,6 @@ def train(
         "analysis_seconds": analysis_seconds,
         "final_loss": history[-1]["loss"] if history else None,
         "stage": int(model.stage.numpy()),
+        "shards": list(model.shards),  # stage 1, stage 2: pieces each batch was split into
+        "one_op_per_core": one_op_per_core,  # TF's thread pools (threads.py); False: TF's own
     }

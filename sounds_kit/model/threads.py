@@ -1,0 +1,63 @@
+"""How training uses the CPU's cores: one thread per TensorFlow op, one op per core at a time.
+
+A training step here is hundreds of small ops (BENCHMARKS.md, "Stage 2"). TF's default splits every op
+across all cores and syncs them, which costs more than it saves on ops this small; one thread per op,
+with as many independent ops running at once as there are cores, made stage 2 1.2-1.35x faster on the
+project's 2-core machine. Stage 1's graph is one long chain, so the trainer also splits each batch into
+one shard per core (``shards_for``): the same mean loss, with work for every core.
+
+TF fixes its thread pools when it starts, once per process, so this must run before the first tensor
+(``train`` and ``sounds-kit train`` call it first; a notebook calls it in its setup cell). A process
+that chose its pools already (TF started, ``TF_NUM_*_THREADS`` set, or a sweep worker's caps) keeps them.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and job schedulers set)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def use_training_threads() -> bool:
+    """Give TF one thread per op and one op per core, if this process has not chosen its pools yet;
+    returns whether its pools are (now) so."""
+    import tensorflow as tf
+
+    cores = available_cores()
+    intra = tf.config.threading.get_intra_op_parallelism_threads()
+    inter = tf.config.threading.get_inter_op_parallelism_threads()
+    if (intra, inter) == (1, cores):
+        return True  # chosen by an earlier call
+    if intra or inter or "TF_NUM_INTRAOP_THREADS" in os.environ or "TF_NUM_INTEROP_THREADS" in os.environ:
+        return False  # chosen by someone else (a sweep worker's caps, the user)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(cores)
+    except RuntimeError:
+        return False  # TF already started: its pools cannot change any more
+    return True
+
+
+def parallel_ops() -> int:
+    """How many ops TF runs at once in this process: its inter-op pool, as set by ``tf.config`` or
+    ``TF_NUM_INTEROP_THREADS`` (TF's default: the cores)."""
+    import tensorflow as tf
+
+    from_env = os.environ.get("TF_NUM_INTEROP_THREADS", "")
+    env = int(from_env) if from_env.isdigit() else 0
+    return tf.config.threading.get_inter_op_parallelism_threads() or env or available_cores()
+
+
+def shards_for(batch_size: int, cores: int | None = None) -> int:
+    """Pieces to split a batch into, one per op TF runs at once (``cores``, default
+    :func:`parallel_ops`): the largest count up to it that divides the batch (equal pieces, so the
+    mean of their losses is the batch's loss). A sweep worker capped at one thread gets one piece:
+    there, more pieces only add ops."""
+    cores = parallel_ops() if cores is None else max(1, int(cores))
+    return max(s for s in range(1, min(cores, batch_size) + 1) if batch_size % s == 0)
