@@ -5,6 +5,10 @@
 // a little more than the chain's sample delay, because the instrument's attack is part of the
 // contour (measured on tone bursts: sample delay 28.25 ms, contour 33 ms). Needs notes that start
 // and stop; a flat input gives no measurement.
+// Frames the worklet marks as dropped (a miss, and the output fading back in after it) are bridged
+// in both contours: a CPU stall drops the voice (the capture device starves) and the instrument (the
+// fade) at the same moment, and those shared gaps pulled the best lag towards 0 under load (a
+// reading of 1.8 ms in a loaded test run; widgets/test/delay_meter.test.js has such stalls).
 const SMOOTH = 8; // ms of moving average: a sung period (2-15 ms) must not ripple the envelope
 const FLOOR_DB = -70;
 
@@ -15,34 +19,67 @@ export class DelayMeter {
     this.minCorrelation = minCorrelation;
     this.input = new Float64Array(windowMs);
     this.output = new Float64Array(windowMs);
+    this.dropped = new Uint8Array(windowMs); // frames of a miss and its fade, to bridge
     this.count = 0; // frames pushed in all
     this.results = [];
   }
 
-  /** Envelope frames (mean square per hopMs) of the worklet's input and output. */
-  push(input, output, hopMs = 1) {
+  /** Envelope frames (mean square per hopMs) of the worklet's input and output; `dropped` (optional,
+   * one flag per frame) marks frames around a miss, whose contours are the stall's, not the music's. */
+  push(input, output, hopMs = 1, dropped = null) {
     if (Math.abs(hopMs - 1) > 0.05) throw new Error(`DelayMeter expects 1 ms envelope frames, got ${hopMs} ms`);
     for (let i = 0; i < input.length; i++) {
       const at = this.count++ % this.size;
       this.input[at] = input[i];
       this.output[at] = output[i];
+      this.dropped[at] = dropped && dropped[i] ? 1 : 0;
     }
   }
 
-  // The window's smoothed dB envelope, mean removed.
-  _contour(ring) {
+  // Which frames of the window count: not dropped, and no dropped frame in the moving average that
+  // smooths them.
+  _usable() {
+    const n = Math.min(this.count, this.size);
+    const start = this.count - n;
+    const ok = new Uint8Array(n);
+    let last = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (this.dropped[(start + i) % this.size]) last = i;
+      ok[i] = i - last >= SMOOTH ? 1 : 0;
+    }
+    return ok;
+  }
+
+  // The window's smoothed dB envelope, its mean over the `ok` frames removed.
+  _contour(ring, ok) {
     const n = Math.min(this.count, this.size);
     const start = this.count - n;
     const db = new Float64Array(n);
     let acc = 0;
     let mean = 0;
+    let used = 0;
     for (let i = 0; i < n; i++) {
       acc += ring[(start + i) % this.size];
       if (i >= SMOOTH) acc -= ring[(start + i - SMOOTH) % this.size];
       db[i] = Math.max(FLOOR_DB, 10 * Math.log10(Math.max(acc, 0) / Math.min(i + 1, SMOOTH) + 1e-12));
-      mean += db[i];
+      if (ok[i]) {
+        mean += db[i];
+        used++;
+      }
     }
-    mean /= n;
+    mean /= Math.max(used, 1);
+    // Across a stall, the line between the frames either side: the same frames are filled on both
+    // sides, so every lag compares all frames alike (leaving them out would compare different
+    // frames at each lag).
+    for (let i = 0; i < n; i++) {
+      if (ok[i]) continue;
+      let j = i;
+      while (j < n && !ok[j]) j++;
+      const a = i > 0 ? db[i - 1] : j < n ? db[j] : mean;
+      const b = j < n ? db[j] : a;
+      for (let k = i; k < j; k++) db[k] = a + ((b - a) * (k - i + 1)) / (j - i + 1);
+      i = j;
+    }
     for (let i = 0; i < n; i++) db[i] -= mean;
     return db;
   }
@@ -51,8 +88,12 @@ export class DelayMeter {
   measure() {
     const n = Math.min(this.count, this.size);
     if (n < 4 * this.maxLag) return null;
-    const x = this._contour(this.input);
-    const y = this._contour(this.output);
+    const ok = this._usable();
+    let usable = 0;
+    for (let i = 0; i < n; i++) usable += ok[i];
+    if (usable < n / 2) return null; // mostly stalls: too little of the music left to align
+    const x = this._contour(this.input, ok);
+    const y = this._contour(this.output, ok);
     const span = n - this.maxLag;
     let ex = 0;
     for (let i = 0; i < span; i++) ex += x[i] * x[i];

@@ -46,7 +46,7 @@ export class LiveNode {
       this._failed(new Error(m.message));
       this.onError(new Error(m.message));
     } else if (m.type === "env") {
-      this.meter.push(m.input, m.output, m.hopMs);
+      this.meter.push(m.input, m.output, m.hopMs, m.dropped);
       // Once a second is plenty for a figure a person reads (and costs ~1 ms here).
       if (this.meter.count - this.lastMeasure >= 1000) {
         this.lastMeasure = this.meter.count;

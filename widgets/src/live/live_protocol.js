@@ -8,7 +8,8 @@
 //   {type: "running", on: true}             it started (after a "run" message)
 //   {type: "stats", underruns, late, maxQuantumMs, maxLateMs, seconds, starved, errors, latencyMs}
 //       every statsSeconds; underruns: quanta that took longer than they last (misses of this thread)
-//   {type: "env", input, output, hopMs}     mean-square envelopes (1 ms frames) for the delay meter
+//   {type: "env", input, output, dropped, hopMs}  mean-square envelopes (1 ms frames) for the delay
+//       meter; dropped: 1 for frames of a miss or of the fade back in after it
 //   {type: "frames", f0Hz, f0Confidence, loudnessDb}   the stream's own features, for the pitch trace
 //   {type: "error", message}
 export const LIVE_PROCESSOR = "sounds-kit-live";

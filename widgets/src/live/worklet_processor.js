@@ -40,7 +40,8 @@ class LiveProcessor extends AudioWorkletProcessor {
     this.wall0 = null;
     this.lagWindow = [];
     this.late = false;
-    this.env = { inAcc: 0, outAcc: 0, n: 0, inBuf: new Float32Array(T.envBatch), outBuf: new Float32Array(T.envBatch), fill: 0, start: 0 };
+    this.env = { inAcc: 0, outAcc: 0, n: 0, inBuf: new Float32Array(T.envBatch), outBuf: new Float32Array(T.envBatch), dropBuf: new Uint8Array(T.envBatch), drop: false, fill: 0, start: 0 };
+    this.afterMiss = false; // from a miss until the fade back in is done
     this.trace = { f0: new Float32Array(T.frameBatch), conf: new Float32Array(T.frameBatch), loud: new Float32Array(T.frameBatch), fill: 0 };
     this.lastStats = currentFrame;
     this.fifoRead = 0;
@@ -133,19 +134,25 @@ class LiveProcessor extends AudioWorkletProcessor {
     }
   }
 
-  envelope(input, out) {
+  // `dropped`: this quantum is a miss or fades back in after one; its frames are flagged so that the
+  // delay meter bridges them (a stall drops voice and instrument together: delay_meter.js).
+  envelope(input, out, dropped) {
     const e = this.env;
+    if (dropped) e.drop = true;
     for (let i = 0; i < out.length; i++) {
       e.inAcc += input[i] * input[i];
       e.outAcc += out[i] * out[i];
       if (++e.n === this.envHop) {
         e.inBuf[e.fill] = e.inAcc / e.n;
         e.outBuf[e.fill] = e.outAcc / e.n;
+        e.dropBuf[e.fill] = e.drop ? 1 : 0;
+        e.drop = dropped; // the rest of this quantum belongs to the next frame
         e.inAcc = e.outAcc = e.n = 0;
         if (++e.fill === e.inBuf.length) {
-          this.port.postMessage({ type: "env", input: e.inBuf, output: e.outBuf, hopMs: (1000 * this.envHop) / sampleRate }, [e.inBuf.buffer, e.outBuf.buffer]);
+          this.port.postMessage({ type: "env", input: e.inBuf, output: e.outBuf, dropped: e.dropBuf, hopMs: (1000 * this.envHop) / sampleRate }, [e.inBuf.buffer, e.outBuf.buffer, e.dropBuf.buffer]);
           e.inBuf = new Float32Array(T.envBatch);
           e.outBuf = new Float32Array(T.envBatch);
+          e.dropBuf = new Uint8Array(T.envBatch);
           e.fill = 0;
         }
       }
@@ -203,7 +210,6 @@ class LiveProcessor extends AudioWorkletProcessor {
     }
     if (this.target === 0 && this.gainRamp === 0) this.running = false;
     for (let c = 1; c < outputs[0].length; c++) outputs[0][c].set(out);
-    this.envelope(x, out);
     this.stats.quanta++;
     // Date.now() has 1 ms steps: a quantum measured longer than it lasts really took at least that.
     const took = Date.now() - t0;
@@ -212,8 +218,11 @@ class LiveProcessor extends AudioWorkletProcessor {
       if (took > (1000 * out.length) / sampleRate) {
         this.stats.underruns++;
         this.gainRamp = 0; // the device may have played silence: come back with a fade, not mid-waveform
+        this.afterMiss = true;
       }
     }
+    this.envelope(x, out, this.afterMiss);
+    if (this.afterMiss && this.gainRamp === this.target) this.afterMiss = false;
     if (currentFrame - this.lastStats >= T.statsSeconds * sampleRate || !this.running) {
       this.lastStats = currentFrame;
       this.postStats();
