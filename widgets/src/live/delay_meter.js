@@ -6,9 +6,9 @@
 // contour (measured on tone bursts: sample delay 28.25 ms, contour 33 ms). Needs notes that start
 // and stop; a flat input gives no measurement.
 // Frames the worklet marks as dropped (a miss, and the output fading back in after it) are bridged
-// in both contours: a CPU stall drops the voice (the capture device starves) and the instrument (the
-// fade) at the same moment, and those shared gaps pulled the best lag towards 0 under load (a
-// reading of 1.8 ms in a loaded test run; widgets/test/delay_meter.test.js has such stalls).
+// in both contours: after a miss the instrument fades back in, and if the same stall starved the
+// capture device the voice drops at the same moment; such shared gaps pull the best lag towards 0
+// (shown with simulated stalls in widgets/test/delay_meter.test.js).
 const SMOOTH = 8; // ms of moving average: a sung period (2-15 ms) must not ripple the envelope
 const FLOOR_DB = -70;
 

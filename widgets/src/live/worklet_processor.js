@@ -135,7 +135,7 @@ class LiveProcessor extends AudioWorkletProcessor {
   }
 
   // `dropped`: this quantum is a miss or fades back in after one; its frames are flagged so that the
-  // delay meter bridges them (a stall drops voice and instrument together: delay_meter.js).
+  // delay meter bridges them (a stall can drop voice and instrument together: delay_meter.js).
   envelope(input, out, dropped) {
     const e = this.env;
     if (dropped) e.drop = true;
