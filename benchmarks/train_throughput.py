@@ -24,7 +24,7 @@ kit's synth and spectral loss, end to end) vs the baseline. ``--xla`` also times
 quality = the 6-scale spectral loss of each model's resynthesis of the held-out examples (lower is
 better).
 
-Thread pools: by default the process starts TF as ``train()`` does (``--tf-threads kit``: one thread
+Thread pools: by default the process starts TF as ``sounds-kit train`` does (``--tf-threads kit``: one thread
 per op, one op per core, batches split into one shard per core), so kit and baseline share them;
 ``--tf-threads default`` keeps TF's own pools, and ``--threads-peer`` times the steps again in a child
 process with the other setting (TF fixes its pools once per process).
@@ -420,7 +420,7 @@ def main() -> None:
     parser.add_argument("--loss-steps", type=int, metavar="N",
                         help="with --loss-seeds: train each form for N steps instead of --minutes")  # fmt: skip
     parser.add_argument("--tf-threads", choices=("kit", "default"), default="kit",
-                        help="kit: TF's pools as train() sets them (one thread per op, one op per core); "
+                        help="kit: TF's pools as sounds-kit train sets them (one thread per op, one op per core); "
                              "default: TF's own (every op on all cores)")  # fmt: skip
     parser.add_argument("--threads-peer", action="store_true",
                         help="also time the steps in a child process with the other --tf-threads")  # fmt: skip

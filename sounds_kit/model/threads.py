@@ -1,14 +1,17 @@
 """How training uses the CPU's cores: one thread per TensorFlow op, one op per core at a time.
 
 A training step here is hundreds of small ops (BENCHMARKS.md, "Stage 2"). TF's default splits every op
-across all cores and syncs them, which costs more than it saves on ops this small; one thread per op,
-with as many independent ops running at once as there are cores, made stage 2 1.2-1.35x faster on the
-project's 2-core machine. Stage 1's graph is one long chain, so the trainer also splits each batch into
-one shard per core (``shards_for``): the same mean loss, with work for every core.
+across all cores and syncs them, which costs more than it saves on ops this small; with one thread per
+op and as many independent ops running at once as there are cores, stage 2 ran 1.36-1.41x faster on the
+project's 2-core machine (same-run comparisons; not measured on more cores). Stage 1's graph is one
+long chain, so the trainer also splits each batch into one shard per core (``shards_for``): the same
+mean loss, with work for every core.
 
-TF fixes its thread pools when it starts, once per process, so this must run before the first tensor
-(``train`` and ``sounds-kit train`` call it first; a notebook calls it in its setup cell). A process
-that chose its pools already (TF started, ``TF_NUM_*_THREADS`` set, or a sweep worker's caps) keeps them.
+TF fixes its thread pools when it starts, once per process, and they apply to everything the process
+does after, so the entry points choose them, not the library: ``sounds-kit train`` and the training
+notebooks call :func:`use_training_threads` before TF starts; a script that calls ``train()`` may do
+the same. A process that chose its pools already (TF started, ``TF_NUM_*_THREADS`` set, or a sweep
+worker's caps) keeps them.
 """
 
 from __future__ import annotations
@@ -54,10 +57,22 @@ def parallel_ops() -> int:
     return tf.config.threading.get_inter_op_parallelism_threads() or env or available_cores()
 
 
+def one_op_per_core() -> bool:
+    """Whether this process's TF pools are the ones :func:`use_training_threads` sets (reads only)."""
+    import tensorflow as tf
+
+    intra = tf.config.threading.get_intra_op_parallelism_threads()
+    return (intra, tf.config.threading.get_inter_op_parallelism_threads()) == (1, available_cores())
+
+
+MIN_SHARD = 2  # examples per shard at least: more, smaller shards only add ops (measured on 2 cores only)
+
+
 def shards_for(batch_size: int, cores: int | None = None) -> int:
     """Pieces to split a batch into, one per op TF runs at once (``cores``, default
-    :func:`parallel_ops`): the largest count up to it that divides the batch (equal pieces, so the
-    mean of their losses is the batch's loss). A sweep worker capped at one thread gets one piece:
-    there, more pieces only add ops."""
+    :func:`parallel_ops`): the largest count up to it that divides the batch into equal pieces (so the
+    mean of their losses is the batch's loss) of at least MIN_SHARD examples. A sweep worker capped at
+    one inter-op thread gets one piece: there, more pieces only add ops."""
     cores = parallel_ops() if cores is None else max(1, int(cores))
-    return max(s for s in range(1, min(cores, batch_size) + 1) if batch_size % s == 0)
+    most = max(1, min(cores, batch_size // MIN_SHARD))
+    return max(s for s in range(1, most + 1) if batch_size % s == 0)

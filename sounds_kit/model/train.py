@@ -29,7 +29,7 @@ from sounds_kit.dsp import controls as C
 from sounds_kit.errors import UserFacingError
 from sounds_kit.model.config import TrainConfig
 from sounds_kit.model.decoders import receptive_field
-from sounds_kit.model.threads import shards_for, use_training_threads
+from sounds_kit.model.threads import one_op_per_core, shards_for
 
 FEATURE_KEYS = ("audio", "f0_hz", "f0_confidence", "loudness_db")
 
@@ -359,13 +359,13 @@ def train(
     ``analysis_cache``: where the stage-1 targets are cached (default ``run_dir/analysis_cache.npz``);
     runs on the same data with the same harmonics and bands can share one file.
 
-    If TF has not started in this process yet, its thread pools become one thread per op and one op
-    per core (``threads.use_training_threads``: faster steps here); each batch is split into one
-    shard per core either way.
+    Each batch is split into one shard per op TF runs at once (``threads.shards_for``: one in a
+    capped sweep worker). Steps are faster with ``threads.use_training_threads()`` called before TF
+    starts (the CLI and the notebooks do; it sets TF's pools for the whole process, so ``train``
+    leaves that choice to its caller).
     """
     from tqdm.auto import tqdm
 
-    one_op_per_core = use_training_threads()  # first: TF fixes its pools when it starts
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = _resolve_config(run_dir, config)
@@ -442,5 +442,5 @@ def train(
         "final_loss": history[-1]["loss"] if history else None,
         "stage": int(model.stage.numpy()),
         "shards": list(model.shards),  # stage 1, stage 2: pieces each batch was split into
-        "one_op_per_core": one_op_per_core,  # TF's thread pools (threads.py); False: TF's own
+        "one_op_per_core": one_op_per_core(),  # TF's thread pools (threads.py); False: not those
     }

@@ -71,7 +71,8 @@ function withStalls(x, y, every, length, seed) {
 
 test("stalls that drop voice and instrument together do not pull the delay towards 0", () => {
   const near0 = [];
-  for (const [every, length, tolerance] of [[200, 20, 8], [50, 10, 8], [100, 40, 12]]) {
+  // [stall every ~ms, for ms, tolerance ms, may it give no measurement]: the last is 40% stalled.
+  for (const [every, length, tolerance, mayBeNull] of [[200, 20, 8, false], [50, 10, 8, false], [100, 40, 12, true]]) {
     for (const seed of [1, 2, 3]) {
       const x = bursts(7000, seed * 7);
       const y = delayed(x, 30, 5);
@@ -87,8 +88,9 @@ test("stalls that drop voice and instrument together do not pull the delay towar
       }
       const r = flagged.measure();
       const label = `stalls every ~${every} ms for ${length} ms, seed ${seed}: ${JSON.stringify(r)} against ${want}`;
-      // 40% stalled may leave too little to align (null), but never a delay near 0.
-      if (r === null) assert.ok(length * 2 >= every, label);
+      // Bridged stalls bias the reading a little (up to ~9 ms here), never towards 0; a window that
+      // is mostly stalls may give no reading.
+      if (r === null) assert.ok(mayBeNull, label);
       else assert.ok(Math.abs(r.delayMs - want) < tolerance, label);
       const wrong = blind.measure(); // the meter without the flags
       if (wrong !== null && wrong.delayMs < 10) near0.push(label);

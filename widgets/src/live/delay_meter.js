@@ -68,9 +68,9 @@ export class DelayMeter {
       }
     }
     mean /= Math.max(used, 1);
-    // Across a stall, the line between the frames either side: the same frames are filled on both
-    // sides, so every lag compares all frames alike (leaving them out would compare different
-    // frames at each lag).
+    // Across a stall, the line between the frames either side, at the same frames in both contours.
+    // Every lag then compares the same number of frames; leaving them out instead would compare a
+    // different set at each lag, which favoured the lags that left out the most.
     for (let i = 0; i < n; i++) {
       if (ok[i]) continue;
       let j = i;
