@@ -11,11 +11,11 @@ numpy/TF that takes a core by itself) lives for the run and is closed after it.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sounds_kit.errors import UserFacingError
+from sounds_kit.model.threads import available_cores
 
 CONNECT_TIMEOUT_S = 10.0  # an unreachable scheduler fails fast with a clear message, not after dask's 30 s
 
@@ -29,10 +29,6 @@ def _require_distributed():
             "(or 'apache-beam[dask]==2.76.*')"
         ) from err
     return distributed
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def check_address(address: str, timeout: float | None = None) -> int:
@@ -71,7 +67,7 @@ def dask_cluster(address: str | None = None, workers: int = 0, env: dict | None 
         finally:
             close_clients_of(address)
         return
-    n_workers = workers if workers > 0 else cores()
+    n_workers = workers if workers > 0 else available_cores()
     cluster = distributed.LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,

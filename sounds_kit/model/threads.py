@@ -32,16 +32,15 @@ def use_training_threads() -> bool:
     returns whether its pools are (now) so."""
     import tensorflow as tf
 
-    cores = available_cores()
-    intra = tf.config.threading.get_intra_op_parallelism_threads()
-    inter = tf.config.threading.get_inter_op_parallelism_threads()
-    if (intra, inter) == (1, cores):
+    if one_op_per_core():
         return True  # chosen by an earlier call
-    if intra or inter or "TF_NUM_INTRAOP_THREADS" in os.environ or "TF_NUM_INTEROP_THREADS" in os.environ:
+    pools = tf.config.threading
+    chosen = pools.get_intra_op_parallelism_threads() or pools.get_inter_op_parallelism_threads()
+    if chosen or "TF_NUM_INTRAOP_THREADS" in os.environ or "TF_NUM_INTEROP_THREADS" in os.environ:
         return False  # chosen by someone else (a sweep worker's caps, the user)
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(cores)
+        tf.config.threading.set_inter_op_parallelism_threads(available_cores())
     except RuntimeError:
         return False  # TF already started: its pools cannot change any more
     return True

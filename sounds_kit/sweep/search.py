@@ -29,6 +29,7 @@ import numpy as np
 from sounds_kit.atomic import write_json_atomic
 from sounds_kit.errors import UserFacingError
 from sounds_kit.model.loss import TRAINING_FFT_SIZES, TRAINING_OVERLAP, full_loss_form
+from sounds_kit.model.threads import available_cores
 from sounds_kit.sweep.space import (  # noqa: F401 - the space helpers are part of the sweep's API
     RECIPE,
     SPACES,
@@ -304,13 +305,9 @@ def _write_csv(path: Path, rows: list[dict], columns) -> None:
 # Running
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def plan(n_workers: int) -> tuple[int, int]:
     """(workers, TF threads per worker): workers share the cores evenly, at least one thread each."""
-    cores = _cores()
+    cores = available_cores()
     workers = n_workers if n_workers > 0 else cores
     return workers, max(1, cores // workers)
 
