@@ -127,7 +127,7 @@ def test_live_plays_on_the_page(phone):
     page = phone.page
     page.locator(".sk-switch", has_text="Live").tap()
     # The widget shows the median of its last measurements (one a second); the first one alone, from
-    # a 1-3 s window, has read 1.8 and 4.1 ms in loaded CI runs (an open defect, see BENCHMARKS.md), so
+    # a 1-3 s window, has read 1.8 and 4.1 ms in two CI runs (an open defect, see BENCHMARKS.md), so
     # the page sings for 8 s first. 0 means not measured yet. The waits are patience limits, not timings.
     wait_trait(page, "m.get('live') && (m.get('live_stats').seconds || 0) > 8", 60_000)
     wait_trait(page, "m.get('live_latency_ms') > 0", 60_000)
