@@ -272,6 +272,22 @@ def test_tf_harmonic_synth_groups_hops_without_changing_the_sum(n_harmonics):
             np.testing.assert_allclose(got, ref, atol=1e-5 * np.abs(ref).max())
 
 
+def test_tf_harmonic_synth_groups_that_fill_their_buckets():
+    """Each group of hops is padded with a silent hop up to a multiple of HOP_BUCKET; when every group
+    is already a multiple there is no padding, and the audio must still be the plain sum."""
+    tf = pytest.importorskip("tensorflow")
+    from sounds_kit.model import tf_synth
+
+    rows, hops = 2, tf_synth.HOP_BUCKET  # one group (steady 200 Hz) of exactly two buckets
+    f0 = tf.fill([rows, hops + 1], 200.0)
+    amps = tf.constant(np.random.default_rng(0).uniform(0, 0.1, (rows, hops + 1, 24)).astype(np.float32))
+    bank = tf_synth.sine_bank(tf.reshape(tf_synth.phase_cycles(f0), [rows, -1]), 24)
+    want = tf.reduce_sum(tf_synth.upsample(amps) * bank, axis=-1).numpy()
+    got = tf_synth.harmonic_synth(f0, amps).numpy()
+    assert got.shape == want.shape == (rows, hops * HOP_SIZE)
+    np.testing.assert_allclose(got, want, atol=1e-6 * np.abs(want).max())
+
+
 def test_tf_synth_is_differentiable_in_the_controls():
     tf = pytest.importorskip("tensorflow")
     from sounds_kit.model import tf_synth

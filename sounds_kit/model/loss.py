@@ -60,6 +60,12 @@ def _overlap_add(frames, hop: int, n: int):
     if frames.shape[1] is None or fft_size % hop:
         return tf.signal.overlap_and_add(frames, hop)[..., :n]
     n_frames, parts = int(frames.shape[1]), fft_size // hop
+    if parts == 2:
+        # Half-overlapping frames: after a hop of zeros in front, the output's hop j is the sum of the
+        # j-th pair of hops of the frames laid end to end (the second half of frame j - 1, the first
+        # of frame j): one pad and one sum instead of a split, two pads and an add.
+        laid = tf.pad(tf.reshape(frames, [-1, n_frames * fft_size]), [[0, 0], [hop, hop]])
+        return tf.reshape(tf.reduce_sum(tf.reshape(laid, [-1, n_frames + 1, 2, hop]), axis=2), [-1, (n_frames + 1) * hop])[:, :n]
     total = 0.0
     for j, part in enumerate(tf.split(frames, parts, axis=-1)):  # part j lands j hops after its frame
         total += tf.pad(part, [[0, 0], [j, parts - 1 - j], [0, 0]])
@@ -90,24 +96,26 @@ def scale_loss(target, prediction, fft_size: int, overlap: float = DEFAULT_OVERL
         # Both signals in one STFT: the same FFTs, half the ops (a step runs hundreds of small ones).
         re, im, mag = _spectrum(tf.concat([target, pred], axis=0), fft_size, hop)
         s_t, s_p = tf.split(mag, 2, axis=0)
+        log_t, log_p = tf.split(tf.math.log(mag + LOG_EPS), 2, axis=0)
         re, im = tf.split(re, 2, axis=0)[1], tf.split(im, 2, axis=0)[1]
     else:
-        s_t = _spectrum(target, fft_size, hop)[2]
+        re_t, im_t, s_t = _spectrum(target, fft_size, hop)
         re, im, s_p = _spectrum(pred, fft_size, hop)
+        log_t, log_p = tf.math.log(s_t + LOG_EPS), tf.math.log(s_p + LOG_EPS)
     d_mag = s_p - s_t
-    d_log = tf.math.log(s_p + LOG_EPS) - tf.math.log(s_t + LOG_EPS)
+    d_log = log_p - log_t
     count = tf.cast(tf.size(s_p), tf.float32)
     value = (mag_weight * tf.reduce_sum(tf.abs(d_mag)) + logmag_weight * tf.reduce_sum(tf.abs(d_log))) / count
 
     # The gradient in the prediction, written out: dL/d|X|, times d|X|/dX = X / |X| (0 where X = 0, as
     # TF's abs gradient), through the adjoint of rfft (irfft counts the bins between 0 and Nyquist twice
     # and divides by N: undo both), the window, and the framing (an overlap-add).
-    d_s = (mag_weight * tf.sign(d_mag) + logmag_weight * tf.sign(d_log) / (s_p + LOG_EPS)) / count
+    d_s = mag_weight * tf.sign(d_mag) + logmag_weight * tf.sign(d_log) / (s_p + LOG_EPS)
     bin_scale = np.full(fft_size // 2 + 1, 0.5 * fft_size, np.float32)
     bin_scale[0] = fft_size
     if fft_size % 2 == 0:
         bin_scale[-1] = fft_size  # the Nyquist bin, once in irfft (odd sizes have none)
-    k = tf.math.divide_no_nan(d_s, s_p) * bin_scale
+    k = tf.math.divide_no_nan(d_s, s_p) * (bin_scale / count)
     d_frames = tf.signal.irfft(tf.complex(k * re, k * im), [fft_size]) * tf.signal.hann_window(fft_size)
     grad = _overlap_add(d_frames, hop, tf.shape(pred)[-1])
     # Attached without tf.custom_gradient, whose registry keeps every traced graph alive (a sweep worker

@@ -5,11 +5,12 @@ float32 except the phase, which is accumulated in float64 and wrapped before it 
 
 Speed: the synth never materialises audio-rate amplitudes. Linear interpolation between frames i and
 i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so
-``sum_k a_k[n] s_k[n]`` becomes two batched [HOP, K] x [K] products per frame. The sine bank depends
+``sum_k a_k[n] s_k[n]`` becomes one batched product per hop, both ends' amplitudes [2, K] against the
+bank [K, HOP] (the noise the same, against a constant basis). The sine bank depends
 only on f0 (data, not parameters), so it is built without a gradient, and only for the harmonics a
 hop can sound: those below Nyquist at either end (at the instruments' pitch about a third of 48),
 with hops grouped by that count rounded up to 16 (banks then average half of 48; BENCHMARKS.md,
-stage-2 speed). Frames are taken apart with ``tf.split`` rather than slices: TF's gradient of a
+stage-2 speed), and each group's size rounded up to a bucket (oneDNN compiles a kernel per shape). Frames are taken apart with ``tf.split`` rather than slices: TF's gradient of a
 strided slice costs as much here as the einsum it feeds.
 """
 
@@ -98,7 +99,11 @@ def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:
     a training step for no audible difference (BENCHMARKS.md, stage-2 speed).
     """
     radians_per_cycle = tf.range(1, n_harmonics + 1, dtype=tf.float32) * (2.0 * np.pi)
-    return tf.sin(tf.cast(cycles, tf.float32)[..., None] * radians_per_cycle)
+    cycles = tf.cast(cycles, tf.float32)
+    # The angles as an outer product [N, 1] x [1, K] (one rounding, as the product): TF's broadcast
+    # Mul took three times as long as MatMul's here (BENCHMARKS.md, "Stage 2: fewer passes").
+    angles = tf.linalg.matmul(tf.reshape(cycles, [-1, 1]), radians_per_cycle[None, :])
+    return tf.sin(tf.reshape(angles, tf.concat([tf.shape(cycles), [n_harmonics]], axis=0)))
 
 
 def _ends(frames: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -115,6 +120,9 @@ def _interp_contract(frames: tf.Tensor, basis: tf.Tensor, equation: str) -> tf.T
 
 
 HARMONIC_GROUP = 16  # hops are grouped by the harmonics they sound, in steps of this many
+# Each group's hop count is rounded up to a multiple of this: oneDNN builds a kernel for every new
+# matrix shape, and with a shape per count a training run kept building them (BENCHMARKS.md).
+HOP_BUCKET = 32
 
 
 def harmonics_below_nyquist(f0_hz: tf.Tensor, n_harmonics: int) -> tf.Tensor:
@@ -137,37 +145,50 @@ def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor, grouped: bool = True
     counts = harmonics_below_nyquist(f0, n_harm)
     hop_counts = tf.reshape(tf.maximum(*_ends(counts[..., None]))[..., 0], [-1])  # [B * (T - 1)]
     cycles = tf.reshape(tf.cast(phase_cycles(f0), tf.float32), [-1, HOP_SIZE])
-    left, right = (tf.reshape(x, [-1, n_harm]) for x in _ends(amplitudes))
+    ends = tf.stack([tf.reshape(x, [-1, n_harm]) for x in _ends(amplitudes)], axis=1)  # [B * (T - 1), 2, K]
+    # A silent hop (no amplitude) after the last, which pads every group to a multiple of HOP_BUCKET.
+    n_hops = tf.shape(cycles)[0]
+    cycles = tf.concat([cycles, tf.zeros([1, HOP_SIZE])], axis=0)
+    ends = tf.concat([ends, tf.zeros([1, 2, n_harm])], axis=0)
     w = tf.constant(_W, tf.float32)
     widths = sorted({min(n, n_harm) for n in range(HARMONIC_GROUP, n_harm + HARMONIC_GROUP, HARMONIC_GROUP)})
     parts, where = [], []
     below = -1  # the first group also takes hops with no harmonic below Nyquist (f0 >= 8 kHz)
     for width in widths:
         idx = tf.cast(tf.where((hop_counts > below) & (hop_counts <= width))[:, 0], tf.int32)
+        idx = tf.concat([idx, tf.fill([-tf.size(idx) % HOP_BUCKET], n_hops)], axis=0)
         bank = tf.stop_gradient(sine_bank(tf.gather(cycles, idx), width))  # [n, HOP, width]
-        ends = [tf.split(tf.gather(x, idx), [width, n_harm - width], axis=1)[0] for x in (left, right)]
-        parts.append(tf.einsum("nk,nhk->nh", ends[0], bank) * (1.0 - w) + tf.einsum("nk,nhk->nh", ends[1], bank) * w)
+        hop_ends = tf.split(tf.gather(ends, idx), [width, n_harm - width], axis=2)[0]
+        # Both ends of every hop against the bank in one product: the bank is read once, not twice.
+        left, right = tf.unstack(tf.linalg.matmul(hop_ends, bank, transpose_b=True), axis=1)  # [n, HOP] each
+        parts.append(left * (1.0 - w) + right * w)
         where.append(idx)
         below = width
-    audio = tf.dynamic_stitch(where, parts)  # [B * (T - 1), HOP]
+    # The silent hop dropped with a split: a slice's gradient costs as much as the matmuls here.
+    audio = tf.split(tf.dynamic_stitch(where, parts), tf.stack([n_hops, -1]), num=2)[0]  # [B * (T - 1), HOP]
     n_frames = amplitudes.shape[1]
     return tf.reshape(audio, [-1, (n_frames - 1) * HOP_SIZE if n_frames is not None else -1])
 
 
 @lru_cache(maxsize=8)
-def _noise_rows(n_bands: int, n_samples: int, offset: int) -> np.ndarray:
-    # The numpy synth's segmented, crossfaded read (np_synth.noise_read), baked into one constant.
+def _noise_basis(n_bands: int, n_samples: int, offset: int) -> np.ndarray:
+    """[hops, 2 * Bn, HOP]: the numpy synth's segmented, crossfaded noise read (np_synth.noise_read),
+    each band's row once weighted for the hop's first frame and once for its last (the interpolation)."""
     table = np_synth.noise_table(n_bands)
     idx_a, w_a, idx_b, w_b = np_synth.noise_read(np.arange(n_samples, dtype=np.int64) + offset)
-    rows = table[:, idx_a].T * w_a[:, None] + table[:, idx_b].T * w_b[:, None]
-    return np.ascontiguousarray(rows.reshape(-1, HOP_SIZE, n_bands).astype(np.float32))
+    rows = (table[:, idx_a].T * w_a[:, None] + table[:, idx_b].T * w_b[:, None]).reshape(-1, HOP_SIZE, n_bands)
+    ends = np.concatenate([rows * (1.0 - _W)[None, :, None], rows * _W[None, :, None]], axis=-1)
+    return np.ascontiguousarray(ends.transpose(0, 2, 1).astype(np.float32))
 
 
 def noise_synth(magnitudes: tf.Tensor, offset: int = 0) -> tf.Tensor:
     """Band noise [B, N] from magnitudes [B, T, Bn] (the table is read from sample ``offset``)."""
     n_frames, n_bands = magnitudes.shape[1], magnitudes.shape[-1]
-    rows = tf.constant(_noise_rows(int(n_bands), (int(n_frames) - 1) * HOP_SIZE, int(offset)))
-    return _interp_contract(magnitudes, rows, "bic,ihc->bih")
+    basis = tf.constant(_noise_basis(int(n_bands), (int(n_frames) - 1) * HOP_SIZE, int(offset)))
+    # One product per hop, [B, 2 Bn] x [2 Bn, HOP], with both ends' magnitudes side by side.
+    ends = tf.transpose(tf.concat(_ends(_frames(magnitudes)), axis=-1), [1, 0, 2])  # [T - 1, B, 2 Bn]
+    out = tf.transpose(tf.linalg.matmul(ends, basis), [1, 0, 2])  # [B, T - 1, HOP]
+    return tf.reshape(out, [tf.shape(out)[0], -1])
 
 
 def fft_convolve(audio: tf.Tensor, ir: tf.Tensor) -> tf.Tensor:
