@@ -83,14 +83,12 @@ def _spectrum(audio, fft_size: int, hop: int):
     return re, im, tf.sqrt(re * re + im * im)
 
 
-def scale_loss(target, prediction, fft_size: int, overlap: float = DEFAULT_OVERLAP, mag_weight: float = 1.0,
-               logmag_weight: float = 1.0):  # fmt: skip
-    """One scale: mean |S_t - S_p| * mag_weight + mean |log S_t - log S_p| * logmag_weight, with the
-    gradient in ``prediction`` only (the target is data)."""
+def _value_and_gradient(target, pred, fft_size: int, overlap: float, mag_weight: float, logmag_weight: float):
+    """One scale's loss and its gradient in ``pred``, both without a gradient of their own."""
     import tensorflow as tf
 
     hop = hop_size(fft_size, overlap)
-    pred = tf.stop_gradient(prediction)
+    pred = tf.stop_gradient(pred)
     target = tf.stop_gradient(target)
     if target.shape.is_fully_defined() and target.shape == pred.shape:
         # Both signals in one STFT: the same FFTs, half the ops (a step runs hundreds of small ones).
@@ -99,7 +97,7 @@ def scale_loss(target, prediction, fft_size: int, overlap: float = DEFAULT_OVERL
         log_t, log_p = tf.split(tf.math.log(mag + LOG_EPS), 2, axis=0)
         re, im = tf.split(re, 2, axis=0)[1], tf.split(im, 2, axis=0)[1]
     else:
-        re_t, im_t, s_t = _spectrum(target, fft_size, hop)
+        s_t = _spectrum(target, fft_size, hop)[2]
         re, im, s_p = _spectrum(pred, fft_size, hop)
         log_t, log_p = tf.math.log(s_t + LOG_EPS), tf.math.log(s_p + LOG_EPS)
     d_mag = s_p - s_t
@@ -117,11 +115,27 @@ def scale_loss(target, prediction, fft_size: int, overlap: float = DEFAULT_OVERL
         bin_scale[-1] = fft_size  # the Nyquist bin, once in irfft (odd sizes have none)
     k = tf.math.divide_no_nan(d_s, s_p) * (bin_scale / count)
     d_frames = tf.signal.irfft(tf.complex(k * re, k * im), [fft_size]) * tf.signal.hann_window(fft_size)
-    grad = _overlap_add(d_frames, hop, tf.shape(pred)[-1])
-    # Attached without tf.custom_gradient, whose registry keeps every traced graph alive (a sweep worker
-    # traces one per trial): <prediction, grad> - the same, stopped, is exactly 0 with gradient ``grad``.
+    return value, _overlap_add(d_frames, hop, tf.shape(pred)[-1])
+
+
+def _with_gradient(prediction, value, grad):
+    """``value``, whose gradient in ``prediction`` is ``grad``.
+
+    Attached without tf.custom_gradient, whose registry keeps every traced graph alive (a sweep worker
+    traces one per trial): <prediction, grad> - the same, stopped, is exactly 0 with gradient ``grad``.
+    """
+    import tensorflow as tf
+
     link = tf.reduce_sum(prediction * tf.stop_gradient(grad))
     return value + (link - tf.stop_gradient(link))
+
+
+def scale_loss(target, prediction, fft_size: int, overlap: float = DEFAULT_OVERLAP, mag_weight: float = 1.0,
+               logmag_weight: float = 1.0):  # fmt: skip
+    """One scale: mean |S_t - S_p| * mag_weight + mean |log S_t - log S_p| * logmag_weight, with the
+    gradient in ``prediction`` only (the target is data)."""
+    value, grad = _value_and_gradient(target, prediction, fft_size, overlap, mag_weight, logmag_weight)
+    return _with_gradient(prediction, value, grad)
 
 
 def scale_loss_autodiff(target, prediction, fft_size: int, overlap: float = DEFAULT_OVERLAP, mag_weight: float = 1.0,
@@ -137,13 +151,19 @@ def scale_loss_autodiff(target, prediction, fft_size: int, overlap: float = DEFA
     )
 
 
-def _over_scales(scale_fn, target, prediction, fft_sizes, mag_weight, logmag_weight, overlap):
+def _as_batches(target, prediction):
+    """Both signals as [B, N] float32 tensors."""
     import tensorflow as tf
 
     target = tf.convert_to_tensor(target, tf.float32)
     prediction = tf.convert_to_tensor(prediction, tf.float32)
-    if target.shape.rank == 1:
-        target, prediction = target[None], prediction[None]
+    return (target[None], prediction[None]) if target.shape.rank == 1 else (target, prediction)
+
+
+def _over_scales(scale_fn, target, prediction, fft_sizes, mag_weight, logmag_weight, overlap):
+    import tensorflow as tf
+
+    target, prediction = _as_batches(target, prediction)
     total = tf.constant(0.0)
     for size in fft_sizes:
         total += scale_fn(target, prediction, size, overlap, mag_weight, logmag_weight)
@@ -163,7 +183,14 @@ def spectral_loss(
     ``target`` and ``prediction`` are [B, N] (or [N]) float32 tensors or arrays; returns a scalar tensor
     whose gradient flows to ``prediction``.
     """
-    return _over_scales(scale_loss, target, prediction, fft_sizes, mag_weight, logmag_weight, overlap)
+    import tensorflow as tf
+
+    target, prediction = _as_batches(target, prediction)
+    if not fft_sizes:
+        return tf.constant(0.0)
+    # The scales' gradients summed before one attachment: one product with the prediction, not six.
+    parts = [_value_and_gradient(target, prediction, size, overlap, mag_weight, logmag_weight) for size in fft_sizes]
+    return _with_gradient(prediction, tf.add_n([v for v, _ in parts]), tf.add_n([g for _, g in parts]))
 
 
 def spectral_loss_autodiff(

@@ -198,7 +198,7 @@ class _Model:
 
         def stage2_loss(inputs, f0_hz, audio, start):
             # The decoder sees the crop plus its causal context; only the crop is rendered, and the
-            # frame-by-frame part of the decoder runs only there (a third of the window here).
+            # frame-by-frame part of the decoder runs only there (251 of the window's 377 frames here).
             n_crop = audio.shape[1] // HOP_SIZE + 1
             features = self.decoder.features(inputs[..., :1], inputs[..., 1:])
             crop = self.decoder.controls(_crop_frames(tf, features, start, n_crop))
