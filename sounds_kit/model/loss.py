@@ -65,7 +65,8 @@ def _overlap_add(frames, hop: int, n: int):
         # j-th pair of hops of the frames laid end to end (the second half of frame j - 1, the first
         # of frame j): one pad and one sum instead of a split, two pads and an add.
         laid = tf.pad(tf.reshape(frames, [-1, n_frames * fft_size]), [[0, 0], [hop, hop]])
-        return tf.reshape(tf.reduce_sum(tf.reshape(laid, [-1, n_frames + 1, 2, hop]), axis=2), [-1, (n_frames + 1) * hop])[:, :n]
+        pairs = tf.reduce_sum(tf.reshape(laid, [-1, n_frames + 1, 2, hop]), axis=2)
+        return tf.reshape(pairs, [-1, (n_frames + 1) * hop])[:, :n]
     total = 0.0
     for j, part in enumerate(tf.split(frames, parts, axis=-1)):  # part j lands j hops after its frame
         total += tf.pad(part, [[0, 0], [j, parts - 1 - j], [0, 0]])

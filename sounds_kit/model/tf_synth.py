@@ -4,14 +4,14 @@ Shapes: controls are [B, T, C] at the frame rate; audio is [B, (T - 1) * HOP_SIZ
 float32 except the phase, which is accumulated in float64 and wrapped before it is cast.
 
 Speed: the synth never materialises audio-rate amplitudes. Linear interpolation between frames i and
-i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so
-``sum_k a_k[n] s_k[n]`` becomes one batched product per hop, both ends' amplitudes [2, K] against the
-bank [K, HOP] (the noise the same, against a constant basis). The sine bank depends
-only on f0 (data, not parameters), so it is built without a gradient, and only for the harmonics a
-hop can sound: those below Nyquist at either end (at the instruments' pitch about a third of 48),
-with hops grouped by that count rounded up to 16 (banks then average half of 48; BENCHMARKS.md,
-stage-2 speed), and each group's size rounded up to a bucket (oneDNN compiles a kernel per shape). Frames are taken apart with ``tf.split`` rather than slices: TF's gradient of a
-strided slice costs as much here as the einsum it feeds.
+i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so ``sum_k a_k[n] s_k[n]``
+becomes one batched product per hop, both ends' amplitudes [2, K] against the bank [K, HOP] (the noise
+the same, against a constant basis). The sine bank depends only on f0 (data, not parameters), so it is
+built without a gradient, and only for the harmonics a hop can sound: those below Nyquist at either end
+(at the instruments' pitch about a third of 48), with hops grouped by that count rounded up to 16 (banks
+then average half of 48; BENCHMARKS.md, stage-2 speed), and each group's size rounded up to a bucket
+(oneDNN compiles a kernel per matrix shape). Frames are taken apart with ``tf.split`` rather than
+slices: TF's gradient of a strided slice costs as much here as the product it feeds.
 """
 
 from __future__ import annotations
