@@ -100,8 +100,8 @@ def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:
     """
     radians_per_cycle = tf.range(1, n_harmonics + 1, dtype=tf.float32) * (2.0 * np.pi)
     cycles = tf.cast(cycles, tf.float32)
-    # The angles as an outer product [N, 1] x [1, K] (one rounding, as the product): TF's broadcast
-    # Mul took three times as long as MatMul's here (BENCHMARKS.md, "Stage 2: fewer passes").
+    # The angles as an outer product [N, 1] x [1, K] (one rounding, as the product): faster than TF's
+    # broadcast Mul here (BENCHMARKS.md, "Stage 2: fewer passes").
     angles = tf.linalg.matmul(tf.reshape(cycles, [-1, 1]), radians_per_cycle[None, :])
     return tf.sin(tf.reshape(angles, tf.concat([tf.shape(cycles), [n_harmonics]], axis=0)))
 
