@@ -65,7 +65,10 @@ def test_loss_falls_in_both_stages_and_the_run_dir_is_complete(tmp_path):
     assert run.kind == "run" and run.metadata["training_step"] == 90
     audio = run.resynthesize({k: examples[0][k] for k in ("f0_hz", "f0_confidence", "loudness_db")})
     assert audio.shape == (examples[0]["audio"].size,) and np.all(np.isfinite(audio))
-    assert 0.1 < np.std(audio) / np.std(examples[0]["audio"]) < 10.0  # a trained level, not silence
+    # A trained level, not the untrained one: the first step's model renders at 0.015-0.019 of the
+    # target's level, these 90 steps at 0.06-0.14 (seeds 0 and 1, one or two stage-2 shards: the
+    # level after so few steps moves with float rounding).
+    assert 0.04 < np.std(audio) / np.std(examples[0]["audio"]) < 10.0
 
 
 def test_both_stages_train_under_xla(tmp_path):
@@ -210,7 +213,7 @@ def test_a_batch_split_into_shards_trains_as_the_whole_batch(decoder):
     config = TrainConfig(decoder=decoder, steps=1, batch_size=4, stage2_batch_size=4, crop_seconds=0.5)
     data = collect_examples(toy_examples(6, seconds=2.0))
     targets = analysis_targets(data, config)
-    whole, split = _Model(config, cores=1), _Model(config, cores=2)
+    whole, split = _Model(config, cores=1), _Model(config, cores=4)  # stage 2: a shard per 2 cores
     assert whole.shards == (1, 1) and split.shards == (2, 2)
     rng = np.random.default_rng(0)
     steps = [("stage1", stage1_batch(targets, config, rng)) for _ in range(2)]
@@ -226,10 +229,11 @@ def test_a_batch_split_into_shards_trains_as_the_whole_batch(decoder):
 
 
 def test_shards_are_equal_and_not_too_small():
-    from sounds_kit.model.threads import shards_for
+    from sounds_kit.model.threads import shards_for, stage2_shards
 
     assert [shards_for(16, 2), shards_for(8, 2), shards_for(8, 1)] == [2, 2, 1]
     assert [shards_for(6, 4), shards_for(9, 4), shards_for(3, 4), shards_for(16, 64)] == [3, 3, 1, 8]
+    assert [stage2_shards(8, 1), stage2_shards(8, 2), stage2_shards(8, 4), stage2_shards(8, 16)] == [1, 1, 2, 4]
 
 
 def test_crops_are_the_examples_samples_and_frames():
@@ -301,7 +305,7 @@ def test_one_thread_per_op_only_where_the_process_has_not_chosen(tmp_path, mode)
         assert got["chose"] in (False, None) and got["summary"]["one_op_per_core"] is False
     if mode in ("library", "started"):
         assert (got["intra"], got["inter"]) == (0, 0)  # TF's own pools stay (0: TF chooses)
-    # One shard per op TF runs at once (batches of 4, two examples a shard at least): a worker capped
-    # at one inter-op thread is not split.
-    split = [2, 2] if got["cores"] >= 2 else [1, 1]
+    # One shard per op TF runs at once in stage 1, one per two in stage 2 (batches of 4, two examples a
+    # shard at least): a worker capped at one inter-op thread is not split.
+    split = [2 if got["cores"] >= 2 else 1, 2 if got["cores"] >= 4 else 1]
     assert got["summary"]["shards"] == ([1, 1] if mode == "capped" else split)

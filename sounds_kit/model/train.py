@@ -29,7 +29,7 @@ from sounds_kit.dsp import controls as C
 from sounds_kit.errors import UserFacingError
 from sounds_kit.model.config import TrainConfig
 from sounds_kit.model.decoders import receptive_field
-from sounds_kit.model.threads import one_op_per_core, shards_for
+from sounds_kit.model.threads import one_op_per_core, shards_for, stage2_shards
 
 FEATURE_KEYS = ("audio", "f0_hz", "f0_confidence", "loudness_db")
 
@@ -157,7 +157,8 @@ class _Model:
     """Decoder (+ optional reverb), optimizer, and the two compiled train steps."""
 
     def __init__(self, config: TrainConfig, cores: int | None = 1):
-        """``cores``: split each batch into up to this many shards (None: as many as TF runs ops at once)."""
+        """``cores``: the ops TF runs at once, which sets the shards of each batch (None: this process's;
+        threads.shards_for, threads.stage2_shards)."""
         import tensorflow as tf
 
         from sounds_kit.model import tf_synth
@@ -231,7 +232,7 @@ class _Model:
 
         rf = receptive_field(config.decoder)
         self.context_frames = None if rf is None else rf - 1  # None: a GRU needs the whole example
-        self.shards = (shards_for(config.batch_size, cores), shards_for(config.stage2_batch_size, cores))
+        self.shards = (shards_for(config.batch_size, cores), stage2_shards(config.stage2_batch_size, cores))
         self.stage1 = step_fn(stage1_loss, self.shards[0])
         self.stage2 = step_fn(stage2_loss, self.shards[1])
 
@@ -359,10 +360,10 @@ def train(
     ``analysis_cache``: where the stage-1 targets are cached (default ``run_dir/analysis_cache.npz``);
     runs on the same data with the same harmonics and bands can share one file.
 
-    Each batch is split into one shard per op TF runs at once (``threads.shards_for``: one in a
-    capped sweep worker). Steps are faster with ``threads.use_training_threads()`` called before TF
-    starts (the CLI and the notebooks do; it sets TF's pools for the whole process, so ``train``
-    leaves that choice to its caller).
+    Each stage-1 batch is split into one shard per op TF runs at once, each stage-2 batch into one per
+    two (``threads.shards_for``, ``threads.stage2_shards``: one in a capped sweep worker). Steps are
+    faster with ``threads.use_training_threads()`` called before TF starts (the CLI and the notebooks
+    do; it sets TF's pools for the whole process, so ``train`` leaves that choice to its caller).
     """
     from tqdm.auto import tqdm
 
