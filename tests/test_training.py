@@ -200,8 +200,9 @@ def test_stage2_trains_on_the_configured_loss_form(monkeypatch):
                                      DecoderConfig(type="gru", width=16, depth=2, n_harmonics=30, n_noise_bands=16)],
                          ids=["cnn", "cnn+reverb", "gru"])  # fmt: skip
 def test_a_batch_split_into_shards_trains_as_the_whole_batch(decoder):
-    """Each step splits its batch into one shard per core (threads.py); the mean of the shards' losses
-    is the batch's loss, so the losses and the weights after each step must be the batch's."""
+    """Each step splits its batch into shards (threads.py: stage 1 one per core, stage 2 one per two);
+    the mean of the shards' losses is the batch's loss, so the losses and the weights after each step
+    must be the batch's."""
     from sounds_kit.model.train import (
         _Model,
         analysis_targets,

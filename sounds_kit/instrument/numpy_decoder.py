@@ -61,7 +61,7 @@ def _leaky(x: np.ndarray) -> np.ndarray:
 
 def _layer_norm(h: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray:
     mean = h.mean(axis=-1, keepdims=True)
-    var = ((h - mean) ** 2).mean(axis=-1, keepdims=True)  # population variance, as tf.nn.moments
+    var = ((h - mean) ** 2).mean(axis=-1, keepdims=True)  # population variance, as model/decoders.py layer_norm
     return (h - mean) / np.sqrt(var + LAYER_NORM_EPS) * gain + bias
 
 

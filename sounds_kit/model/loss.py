@@ -189,7 +189,7 @@ def spectral_loss(
     target, prediction = _as_batches(target, prediction)
     if not fft_sizes:
         return tf.constant(0.0)
-    # The scales' gradients summed before one attachment: one product with the prediction, not six.
+    # The scales' gradients summed before one attachment: one product with the prediction, not one per scale.
     parts = [_value_and_gradient(target, prediction, size, overlap, mag_weight, logmag_weight) for size in fft_sizes]
     return _with_gradient(prediction, tf.add_n([v for v, _ in parts]), tf.add_n([g for _, g in parts]))
 

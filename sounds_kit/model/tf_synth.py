@@ -5,13 +5,14 @@ float32 except the phase, which is accumulated in float64 and wrapped before it 
 
 Speed: the synth never materialises audio-rate amplitudes. Linear interpolation between frames i and
 i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so ``sum_k a_k[n] s_k[n]``
-becomes one batched product per hop, both ends' amplitudes [2, K] against the bank [K, HOP] (the noise
-the same, against a constant basis). The sine bank depends only on f0 (data, not parameters), so it is
-built without a gradient, and only for the harmonics a hop can sound: those below Nyquist at either end
-(at the instruments' pitch about a third of 48), with hops grouped by that count rounded up to 16 (banks
-then average half of 48; BENCHMARKS.md, stage-2 speed), and each group's size rounded up to a bucket
-(oneDNN compiles a kernel per matrix shape). Frames are taken apart with ``tf.split`` rather than
-slices: TF's gradient of a strided slice costs as much here as the product it feeds.
+becomes (in the grouped form training uses) one batched product per hop, both ends' amplitudes [2, K]
+against the bank [K, HOP] (the noise the same, against a constant basis). The sine bank depends only
+on f0 (data, not parameters), so it is built without a gradient, and only for the harmonics a hop can
+sound: those below Nyquist at either end (at the instruments' pitch about a third of 48), with hops
+grouped by that count rounded up to 16 (banks then average half of 48; BENCHMARKS.md, stage-2 speed),
+and each group's size rounded up to a bucket (oneDNN compiles a kernel per matrix shape). Frames are
+taken apart with ``tf.split`` rather than slices: TF's gradient of a strided slice costs as much here
+as the product it feeds.
 """
 
 from __future__ import annotations
@@ -99,11 +100,9 @@ def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:
     a training step for no audible difference (BENCHMARKS.md, stage-2 speed).
     """
     radians_per_cycle = tf.range(1, n_harmonics + 1, dtype=tf.float32) * (2.0 * np.pi)
-    cycles = tf.cast(cycles, tf.float32)
-    # The angles as an outer product [N, 1] x [1, K] (one rounding, as the product): faster than TF's
-    # broadcast Mul here (BENCHMARKS.md, "Stage 2: fewer passes").
-    angles = tf.linalg.matmul(tf.reshape(cycles, [-1, 1]), radians_per_cycle[None, :])
-    return tf.sin(tf.reshape(angles, tf.concat([tf.shape(cycles), [n_harmonics]], axis=0)))
+    # A broadcast multiply, not a matrix product: on GPUs TF multiplies float32 matrices in TF32 by
+    # default (10-bit inputs), which would put the phase of harmonic 48 out by ~0.1 rad.
+    return tf.sin(tf.cast(cycles, tf.float32)[..., None] * radians_per_cycle)
 
 
 def _ends(frames: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

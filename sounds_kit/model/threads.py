@@ -6,7 +6,7 @@ op and as many independent ops running at once as there are cores, stage 2 ran 1
 project's 2-core machine (same-run comparisons; not measured on more cores). Stage 1's graph is one
 long chain, so the trainer also splits each batch into one shard per core (``shards_for``): the same
 mean loss, with work for every core. Stage 2 has work for two cores in each step already, so its
-batches are split half as often (``stage2_shards``).
+batches get at most one shard per two cores (``stage2_shards``).
 
 TF fixes its thread pools when it starts, once per process, and they apply to everything the process
 does after, so the entry points choose them, not the library: ``sounds-kit train`` and the training
@@ -68,7 +68,7 @@ def one_op_per_core() -> bool:
 MIN_SHARD = 2  # examples per shard at least: more, smaller shards only add ops (measured on 2 cores only)
 # Stage 2's graph has independent work of its own (hop groups, loss scales, the harmonic and noise
 # paths): on 2 cores one shard a step ran 1.05x faster than two, which add ops and pad each shard's
-# hop groups (BENCHMARKS.md). One shard per this many cores; not measured on more than 2.
+# hop groups (BENCHMARKS.md). At most one shard per this many cores; not measured on more than 2.
 CORES_PER_STAGE2_SHARD = 2
 
 
@@ -83,6 +83,6 @@ def shards_for(batch_size: int, cores: int | None = None) -> int:
 
 
 def stage2_shards(batch_size: int, cores: int | None = None) -> int:
-    """:func:`shards_for` for stage 2's batches: one shard per CORES_PER_STAGE2_SHARD of ``cores``."""
+    """:func:`shards_for` for stage 2's batches: at most one shard per CORES_PER_STAGE2_SHARD of ``cores``."""
     cores = parallel_ops() if cores is None else max(1, int(cores))
     return shards_for(batch_size, max(1, cores // CORES_PER_STAGE2_SHARD))
