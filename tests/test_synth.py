@@ -235,7 +235,7 @@ def test_tf_phase_is_the_running_sum_of_f0():
 
 
 @pytest.mark.parametrize("n_harmonics", [40, 100])
-def test_tf_harmonic_synth_groups_hops_without_changing_the_sum(n_harmonics):
+def test_tf_harmonic_synth_chunks_hops_without_changing_the_sum(n_harmonics):
     """The synth renders each hop with a bank only as wide as the harmonics below Nyquist there; the
     audio and the gradient in the controls must equal the plain sum over every harmonic."""
     tf = pytest.importorskip("tensorflow")
@@ -243,8 +243,8 @@ def test_tf_harmonic_synth_groups_hops_without_changing_the_sum(n_harmonics):
 
     rng = np.random.default_rng(3)
     t = 90
-    # f0 from 60 Hz (every harmonic below Nyquist) to 12 kHz (none), through every group's width:
-    # rising, and (second row) falling, so hops cross group boundaries in both directions.
+    # f0 from 60 Hz (every harmonic below Nyquist) to 12 kHz (none), through every width: rising,
+    # and (second row) falling; 178 hops, so 6 silent ones pad them to a multiple of HOP_CHUNKS.
     rise = np.geomspace(60.0, 12000.0, t)
     f0 = tf.constant(np.stack([rise, rise[::-1] * 0.93]).astype(np.float32))
     amp = tf.constant(rng.uniform(0.1, 0.5, (2, t, 1)).astype(np.float32))
@@ -254,7 +254,7 @@ def test_tf_harmonic_synth_groups_hops_without_changing_the_sum(n_harmonics):
         bank = tf_synth.sine_bank(tf.reshape(tf_synth.phase_cycles(f0_hz), [2, -1]), n_harmonics)
         return tf.reduce_sum(tf_synth.upsample(amplitudes) * bank, axis=-1)
 
-    # The ungrouped form is what XLA compiles (jit_compile cannot size the groups).
+    # The ungrouped form is what XLA compiles (jit_compile cannot size the chunks' banks).
     ungrouped = tf.function(lambda f, a: tf_synth.harmonic_synth(f, a, grouped=False), jit_compile=True)
     outputs, grads = [], []
     for synth_fn in (tf_synth.harmonic_synth, ungrouped, plain):
@@ -272,20 +272,35 @@ def test_tf_harmonic_synth_groups_hops_without_changing_the_sum(n_harmonics):
             np.testing.assert_allclose(got, ref, atol=1e-5 * np.abs(ref).max())
 
 
-def test_tf_harmonic_synth_groups_that_fill_their_buckets():
-    """Each group of hops is padded with a silent hop up to a multiple of HOP_BUCKET; when every group
-    is already a multiple there is no padding, and the audio must still be the plain sum."""
+def test_tf_harmonic_synth_chunks_that_need_no_padding():
+    """Hops are padded with silent ones to a multiple of HOP_CHUNKS; when the count is already a
+    multiple there is no padding, and the audio must still be the plain sum."""
     tf = pytest.importorskip("tensorflow")
     from sounds_kit.model import tf_synth
 
-    rows, hops = 2, tf_synth.HOP_BUCKET  # one group (steady 200 Hz) of exactly two buckets
-    f0 = tf.fill([rows, hops + 1], 200.0)
-    amps = tf.constant(np.random.default_rng(0).uniform(0, 0.1, (rows, hops + 1, 24)).astype(np.float32))
+    rows, hops = 2, 4 * tf_synth.HOP_CHUNKS // 2  # 2 rows of 16 hops: 32 in all, no silent hop
+    f0 = tf.constant(np.geomspace([150.0, 900.0], [700.0, 200.0], hops + 1).T.astype(np.float32))
+    dist = np.random.default_rng(0).uniform(0, 1, (rows, hops + 1, 24)).astype(np.float32)
+    amps = tf_synth.harmonic_amplitudes(f0, tf.fill([rows, hops + 1, 1], 0.1), dist)
     bank = tf_synth.sine_bank(tf.reshape(tf_synth.phase_cycles(f0), [rows, -1]), 24)
     want = tf.reduce_sum(tf_synth.upsample(amps) * bank, axis=-1).numpy()
     got = tf_synth.harmonic_synth(f0, amps).numpy()
     assert got.shape == want.shape == (rows, hops * HOP_SIZE)
     np.testing.assert_allclose(got, want, atol=1e-6 * np.abs(want).max())
+
+
+def test_sine_bank_outer_product_equals_the_broadcast_multiply():
+    """The CPU's matrix-product angles and the broadcast multiply (GPUs with TF32) give one bank."""
+    pytest.importorskip("tensorflow")
+    from sounds_kit.model import tf_synth
+
+    cycles = np.random.default_rng(2).uniform(0, 1, (3, 5, HOP_SIZE)).astype(np.float32)
+    product = tf_synth.sine_bank(cycles, 48, outer_product=True).numpy()
+    broadcast = tf_synth.sine_bank(cycles, 48, outer_product=False).numpy()
+    want = np.sin(2 * np.pi * cycles.astype(np.float64)[..., None] * np.arange(1, 49))
+    assert product.shape == broadcast.shape == (3, 5, HOP_SIZE, 48)
+    np.testing.assert_allclose(product, broadcast, atol=1e-5)
+    np.testing.assert_allclose(product, want, atol=1e-4)  # float32 angles below 2 pi 48: ~2e-5 rad
 
 
 def test_tf_synth_is_differentiable_in_the_controls():

@@ -5,14 +5,15 @@ float32 except the phase, which is accumulated in float64 and wrapped before it 
 
 Speed: the synth never materialises audio-rate amplitudes. Linear interpolation between frames i and
 i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so ``sum_k a_k[n] s_k[n]``
-becomes (in the grouped form training uses) one batched product per hop, both ends' amplitudes [2, K]
+becomes (in the chunked form training uses) one batched product per hop, both ends' amplitudes [2, K]
 against the bank [K, HOP] (the noise the same, against a constant basis). The sine bank depends only
 on f0 (data, not parameters), so it is built without a gradient, and only for the harmonics a hop can
-sound: those below Nyquist at either end (at the instruments' pitch about a third of 48), with hops
-grouped by that count rounded up to 16 (banks then average half of 48; BENCHMARKS.md, stage-2 speed),
-and each group's size rounded up to a bucket (oneDNN compiles a kernel per matrix shape). Frames are
-taken apart with ``tf.split`` rather than slices: TF's gradient of a strided slice costs as much here
-as the product it feeds.
+sound: those below Nyquist at either end (at the instruments' pitch about a third of 48). Hops are
+sorted by that count and cut into HOP_CHUNKS equal chunks, each with a bank as wide as its largest
+count: every chunk has the same number of hops, so oneDNN, which compiles a kernel per matrix shape,
+meets at most K shapes per chunk (BENCHMARKS.md, stage-2 speed). Frames are taken apart with
+``tf.split`` rather than slices: TF's gradient of a strided slice costs as much here as the product
+it feeds.
 """
 
 from __future__ import annotations
@@ -92,17 +93,28 @@ def phase_cycles(f0_hz: tf.Tensor) -> tf.Tensor:
     return cycles - tf.floor(cycles)
 
 
-def sine_bank(cycles: tf.Tensor, n_harmonics: int) -> tf.Tensor:
+def sine_bank(cycles: tf.Tensor, n_harmonics: int | tf.Tensor, outer_product: bool | None = None) -> tf.Tensor:
     """``sin(2*pi*k*cycles)`` for k = 1..K: [..., HOP] -> [..., HOP, K] float32.
 
     ``cycles`` is wrapped to [0, 1), so the angle stays below 2 pi K and float32 rounds it by at most
     ~5e-5 rad (-86 dB). Wrapping k * cycles again cost three more passes over the largest tensor of
     a training step for no audible difference (BENCHMARKS.md, stage-2 speed).
+
+    ``outer_product``: the angles as a matrix product [N, 1] x [1, K], 2.6x faster on CPU than the
+    broadcast multiply (Eigen indexes both broadcast operands element by element), and the same
+    float32 products. Not where TF may use TF32 (GPUs, by default): its 10-bit inputs would put
+    harmonic 48's phase out by ~0.1 rad. None: the product unless a GPU may run it in TF32.
     """
     radians_per_cycle = tf.range(1, n_harmonics + 1, dtype=tf.float32) * (2.0 * np.pi)
-    # A broadcast multiply, not a matrix product: on GPUs TF multiplies float32 matrices in TF32 by
-    # default (10-bit inputs), which would put the phase of harmonic 48 out by ~0.1 rad.
-    return tf.sin(tf.cast(cycles, tf.float32)[..., None] * radians_per_cycle)
+    cycles = tf.cast(cycles, tf.float32)
+    if outer_product is None:
+        outer_product = not (
+            tf.config.experimental.tensor_float_32_execution_enabled() and tf.config.list_logical_devices("GPU")
+        )
+    if not outer_product:
+        return tf.sin(cycles[..., None] * radians_per_cycle)
+    angles = tf.linalg.matmul(tf.reshape(cycles, [-1, 1]), radians_per_cycle[None, :])
+    return tf.sin(tf.reshape(angles, tf.concat([tf.shape(cycles), [-1]], axis=0)))
 
 
 def _ends(frames: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -118,10 +130,9 @@ def _interp_contract(frames: tf.Tensor, basis: tf.Tensor, equation: str) -> tf.T
     return tf.reshape(out, [tf.shape(out)[0], -1])
 
 
-HARMONIC_GROUP = 16  # hops are grouped by the harmonics they sound, in steps of this many
-# Each group's hop count is rounded up to a multiple of this: oneDNN builds a kernel for every new
-# matrix shape, and with a shape per count a training run kept building them (BENCHMARKS.md).
-HOP_BUCKET = 32
+# Hops are sorted by the harmonics they sound and cut into this many equal chunks, each with a bank as
+# wide as its largest count (8: 14% more bank than each hop's own count on the bansuri crops; 4, 31%).
+HOP_CHUNKS = 8
 
 
 def harmonics_below_nyquist(f0_hz: tf.Tensor, n_harmonics: int) -> tf.Tensor:
@@ -133,38 +144,36 @@ def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor, grouped: bool = True
     """Audio [B, N] from per-harmonic amplitudes [B, T, K] as ``harmonic_amplitudes`` gives them.
 
     ``grouped``: harmonics at or above Nyquist at both ends of a hop are not rendered there (their
-    amplitudes are 0 after the mask, so the sum is the same); each group of hops gets a bank of its
-    own width. The groups' sizes depend on the data, which XLA cannot compile: ``grouped=False``
-    renders every harmonic everywhere, for ``jit_compile``.
+    amplitudes are 0 after the mask, so the sum is the same); each chunk of hops gets a bank of its
+    own width. The widths depend on the data, which XLA cannot compile: ``grouped=False`` renders
+    every harmonic everywhere, for ``jit_compile``.
     """
     n_harm = int(amplitudes.shape[-1])
     f0 = tf.stop_gradient(_frames(f0_hz))
     if not grouped:
         return _interp_contract(amplitudes, tf.stop_gradient(sine_bank(phase_cycles(f0), n_harm)), "bik,bihk->bih")
-    counts = harmonics_below_nyquist(f0, n_harm)
-    hop_counts = tf.reshape(tf.maximum(*_ends(counts[..., None]))[..., 0], [-1])  # [B * (T - 1)]
+    hop_counts = tf.reshape(tf.maximum(*_ends(harmonics_below_nyquist(f0, n_harm)[..., None])), [-1])
     cycles = tf.reshape(tf.cast(phase_cycles(f0), tf.float32), [-1, HOP_SIZE])
     ends = tf.stack([tf.reshape(x, [-1, n_harm]) for x in _ends(amplitudes)], axis=1)  # [B * (T - 1), 2, K]
-    # A silent hop (no amplitude) after the last, which pads every group to a multiple of HOP_BUCKET.
+    # Silent hops (no amplitude, their output dropped) make the count a multiple of HOP_CHUNKS.
     n_hops = tf.shape(cycles)[0]
-    cycles = tf.concat([cycles, tf.zeros([1, HOP_SIZE])], axis=0)
-    ends = tf.concat([ends, tf.zeros([1, 2, n_harm])], axis=0)
+    n_pad = -n_hops % HOP_CHUNKS
+    cycles = tf.concat([cycles, tf.zeros([n_pad, HOP_SIZE])], axis=0)
+    ends = tf.concat([ends, tf.zeros([n_pad, 2, n_harm])], axis=0)
+    hop_counts = tf.concat([hop_counts, tf.zeros([n_pad], tf.int32)], axis=0)
+    chunks = tf.split(tf.argsort(hop_counts, direction="DESCENDING", stable=True), HOP_CHUNKS)
     w = tf.constant(_W, tf.float32)
-    widths = sorted({min(n, n_harm) for n in range(HARMONIC_GROUP, n_harm + HARMONIC_GROUP, HARMONIC_GROUP)})
-    parts, where = [], []
-    below = -1  # the first group also takes hops with no harmonic below Nyquist (f0 >= 8 kHz)
-    for width in widths:
-        idx = tf.cast(tf.where((hop_counts > below) & (hop_counts <= width))[:, 0], tf.int32)
-        idx = tf.concat([idx, tf.fill([-tf.size(idx) % HOP_BUCKET], n_hops)], axis=0)
+    parts = []
+    for idx in chunks:
+        # The chunk's first hop has its largest count (at least 1: hops at f0 >= 8 kHz have none).
+        width = tf.maximum(tf.gather(hop_counts, idx[0]), 1)
         bank = tf.stop_gradient(sine_bank(tf.gather(cycles, idx), width))  # [n, HOP, width]
-        hop_ends = tf.split(tf.gather(ends, idx), [width, n_harm - width], axis=2)[0]
+        hop_ends = tf.split(tf.gather(ends, idx), tf.stack([width, n_harm - width]), axis=2, num=2)[0]
         # Both ends of every hop against the bank in one product: the bank is read once, not twice.
         left, right = tf.unstack(tf.linalg.matmul(hop_ends, bank, transpose_b=True), axis=1)  # [n, HOP] each
         parts.append(left * (1.0 - w) + right * w)
-        where.append(idx)
-        below = width
-    # The silent hop dropped with a split: a slice's gradient costs as much as the matmuls here.
-    audio = tf.split(tf.dynamic_stitch(where, parts), tf.stack([n_hops, -1]), num=2)[0]  # [B * (T - 1), HOP]
+    # The silent hops dropped with a split: a slice's gradient costs as much as the matmuls here.
+    audio = tf.split(tf.dynamic_stitch(chunks, parts), tf.stack([n_hops, -1]), num=2)[0]  # [B * (T - 1), HOP]
     n_frames = amplitudes.shape[1]
     return tf.reshape(audio, [-1, (n_frames - 1) * HOP_SIZE if n_frames is not None else -1])
 
