@@ -46,6 +46,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 MAGENTA_AUDIO_S_PER_S = {"solo_instrument": 1.7, "tiny_instrument": 3.1}  # facts.md, this CPU
 EXAMPLE_SECONDS, HOP_SECONDS = 4.0, 1.0
+BLOCK_SECONDS = 2.0  # interleaved timing: seconds of one model's steps before the next model's
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -309,14 +310,11 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
         idx = rng.integers(0, f0.shape[0], 16)
         return base_step(train["audio"][idx], f0[idx], train["loudness_db"][idx])
 
-    runs = {
-        # Repetitions give blocks of ~2-3 s each, so that switching costs (cold caches after the
-        # baseline's large tensors) are a small part of every block.
-        "baseline": (base, 2, 16 * EXAMPLE_SECONDS),
-        "stage1": (lambda: model.stage1(*stage1_batch(targets, config, rng)), 30, 16 * EXAMPLE_SECONDS),
+    runs = {  # name: (one step, audio-seconds per step); steps per block are set below
+        "baseline": (base, 16 * EXAMPLE_SECONDS),
+        "stage1": (lambda: model.stage1(*stage1_batch(targets, config, rng)), 16 * EXAMPLE_SECONDS),
         "stage2": (
             lambda: model.stage2(*stage2_batch(data, targets, config, model.context_frames, rng)),
-            20,
             config.stage2_batch_size * config.crop_seconds,
         ),
     }
@@ -325,7 +323,6 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     autodiff_model = _stage2_with_autodiff_loss(config)
     runs["stage2_autodiff_loss"] = (
         lambda: autodiff_model.stage2(*stage2_batch(data, targets, config, autodiff_model.context_frames, rng)),
-        20,
         config.stage2_batch_size * config.crop_seconds,
     )
     # Peer: stage 2 trained on the full loss (six scales, 75% overlap: the measure, and the training
@@ -334,29 +331,35 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     full_model = _Model(full_config, cores=None)
     runs["stage2_full_loss"] = (
         lambda: full_model.stage2(*stage2_batch(data, targets, full_config, full_model.context_frames, rng)),
-        20,
         config.stage2_batch_size * config.crop_seconds,
     )
     if xla:
         xla_config = TrainConfig(minutes=1.0, seed=seed, jit=True)
         xla_model = _Model(xla_config, cores=None)
-        runs["stage1_xla"] = (lambda: xla_model.stage1(*stage1_batch(targets, config, rng)), 30, 16 * EXAMPLE_SECONDS)
+        runs["stage1_xla"] = (lambda: xla_model.stage1(*stage1_batch(targets, config, rng)), 16 * EXAMPLE_SECONDS)
         runs["stage2_xla"] = (
             lambda: xla_model.stage2(*stage2_batch(data, targets, config, xla_model.context_frames, rng)),
-            20,
             config.stage2_batch_size * config.crop_seconds,
         )
-    for fn, _, _ in runs.values():  # trace / compile
-        float(fn())
+    # Steps per block: ~BLOCK_SECONDS of each, so that switching costs (cold caches after another
+    # model's tensors) are a small part of every block. Counts fixed from steps timed after tracing:
+    # fixed counts made a stage-2 block 0.4 s once its steps fell to ~20 ms.
+    reps = {}
+    for name, (fn, _) in runs.items():
+        float(fn())  # trace / compile
+        t = time.perf_counter()
+        for _ in range(3):
+            float(fn())
+        reps[name] = max(1, round(BLOCK_SECONDS * 3 / (time.perf_counter() - t)))
     seconds = dict.fromkeys(runs, 0.0)
     audio = dict.fromkeys(runs, 0.0)
     for _ in range(rounds):
-        for name, (fn, reps, per_step) in runs.items():
+        for name, (fn, per_step) in runs.items():
             t = time.perf_counter()
-            for _ in range(reps):
+            for _ in range(reps[name]):
                 float(fn())
             seconds[name] += time.perf_counter() - t
-            audio[name] += reps * per_step
+            audio[name] += reps[name] * per_step
     rate = {name: audio[name] / seconds[name] for name in runs}
     f = config.pretrain_fraction
     mixed = f * rate["stage1"] + (1 - f) * rate["stage2"]  # time-weighted, as the trainer splits it
@@ -368,6 +371,7 @@ def interleaved_step_throughput(train: dict, rounds: int, seed: int = 0, xla: bo
     return {
         **extra,
         "rounds": rounds,
+        "steps_per_block": reps,
         "ratio_stage2_end_to_end": rate["stage2"] / rate["baseline"],
         "baseline_audio_s_per_s": rate["baseline"],
         "stage1_audio_s_per_s": rate["stage1"],
