@@ -257,7 +257,8 @@ def test_tf_harmonic_synth_chunks_hops_without_changing_the_sum(n_harmonics):
     # The ungrouped form is what XLA compiles (jit_compile cannot size the chunks' banks).
     ungrouped = tf.function(lambda f, a: tf_synth.harmonic_synth(f, a, grouped=False), jit_compile=True)
     outputs, grads = [], []
-    for synth_fn in (tf_synth.harmonic_synth, ungrouped, plain):
+    # Eagerly, and traced as training runs it.
+    for synth_fn in (tf_synth.harmonic_synth, tf.function(tf_synth.harmonic_synth), ungrouped, plain):
         with tf.GradientTape() as tape:
             tape.watch([amp, dist])
             audio = synth_fn(f0, tf_synth.harmonic_amplitudes(f0, amp, dist))
@@ -278,7 +279,7 @@ def test_tf_harmonic_synth_chunks_that_need_no_padding():
     tf = pytest.importorskip("tensorflow")
     from sounds_kit.model import tf_synth
 
-    rows, hops = 2, 4 * tf_synth.HOP_CHUNKS // 2  # 2 rows of 16 hops: 32 in all, no silent hop
+    rows, hops = 2, 2 * tf_synth.HOP_CHUNKS  # 2 rows of 2 * HOP_CHUNKS hops: no silent hop
     f0 = tf.constant(np.geomspace([150.0, 900.0], [700.0, 200.0], hops + 1).T.astype(np.float32))
     dist = np.random.default_rng(0).uniform(0, 1, (rows, hops + 1, 24)).astype(np.float32)
     amps = tf_synth.harmonic_amplitudes(f0, tf.fill([rows, hops + 1, 1], 0.1), dist)
@@ -287,6 +288,21 @@ def test_tf_harmonic_synth_chunks_that_need_no_padding():
     got = tf_synth.harmonic_synth(f0, amps).numpy()
     assert got.shape == want.shape == (rows, hops * HOP_SIZE)
     np.testing.assert_allclose(got, want, atol=1e-6 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("frames", [1, 2])
+def test_tf_harmonic_synth_of_one_hop_or_none(frames):
+    """One frame has no hop (empty audio, every chunk silent); two frames one hop, padded to the chunks."""
+    tf = pytest.importorskip("tensorflow")
+    from sounds_kit.model import tf_synth
+
+    f0 = tf.fill([1, frames], 300.0)
+    amps = tf.fill([1, frames, 24], 0.01)
+    bank = tf_synth.sine_bank(tf.reshape(tf_synth.phase_cycles(f0), [1, -1]), 24)
+    want = tf.reduce_sum(tf_synth.upsample(amps) * bank, axis=-1).numpy()
+    got = tf_synth.harmonic_synth(f0, amps).numpy()
+    assert got.shape == want.shape == (1, (frames - 1) * HOP_SIZE)
+    np.testing.assert_allclose(got, want, atol=1e-7)
 
 
 def test_sine_bank_outer_product_equals_the_broadcast_multiply():

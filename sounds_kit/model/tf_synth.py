@@ -11,7 +11,7 @@ on f0 (data, not parameters), so it is built without a gradient, and only for th
 sound: those below Nyquist at either end (at the instruments' pitch about a third of 48). Hops are
 sorted by that count and cut into HOP_CHUNKS equal chunks, each with a bank as wide as its largest
 count: every chunk has the same number of hops, so oneDNN, which compiles a kernel per matrix shape,
-meets at most K shapes per chunk (BENCHMARKS.md, stage-2 speed). Frames are taken apart with
+meets at most K bank shapes in all (BENCHMARKS.md, stage-2 speed). Frames are taken apart with
 ``tf.split`` rather than slices: TF's gradient of a strided slice costs as much here as the product
 it feeds.
 """
@@ -157,7 +157,7 @@ def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor, grouped: bool = True
     ends = tf.stack([tf.reshape(x, [-1, n_harm]) for x in _ends(amplitudes)], axis=1)  # [B * (T - 1), 2, K]
     # Silent hops (no amplitude, their output dropped) make the count a multiple of HOP_CHUNKS.
     n_hops = tf.shape(cycles)[0]
-    n_pad = -n_hops % HOP_CHUNKS
+    n_pad = tf.where(n_hops > 0, -n_hops % HOP_CHUNKS, HOP_CHUNKS)  # a single frame has no hop: all silent
     cycles = tf.concat([cycles, tf.zeros([n_pad, HOP_SIZE])], axis=0)
     ends = tf.concat([ends, tf.zeros([n_pad, 2, n_harm])], axis=0)
     hop_counts = tf.concat([hop_counts, tf.zeros([n_pad], tf.int32)], axis=0)
@@ -174,8 +174,12 @@ def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor, grouped: bool = True
         parts.append(left * (1.0 - w) + right * w)
     # The silent hops dropped with a split: a slice's gradient costs as much as the matmuls here.
     audio = tf.split(tf.dynamic_stitch(chunks, parts), tf.stack([n_hops, -1]), num=2)[0]  # [B * (T - 1), HOP]
-    n_frames = amplitudes.shape[1]
-    return tf.reshape(audio, [-1, (n_frames - 1) * HOP_SIZE if n_frames is not None else -1])
+    # Static sizes where known: the loss takes its fast path only for fully known shapes.
+    batch, n_frames = amplitudes.shape[0], amplitudes.shape[1]
+    return tf.reshape(
+        audio,
+        [tf.shape(amplitudes)[0] if batch is None else batch, -1 if n_frames is None else (n_frames - 1) * HOP_SIZE],
+    )
 
 
 @lru_cache(maxsize=8)
