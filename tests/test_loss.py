@@ -34,9 +34,10 @@ def signals(rng, shape):
      ((2, 6000), {"logmag_weight": 0.3, "overlap": 0.5}), ((2, 5000), {"fft_sizes": (1024, 96)}),
      ((2, 3000), {"fft_sizes": (97, 255), "overlap": 0.7})],  # fmt: skip
 )
-def test_value_and_gradient_match_the_plain_definition(shape, kwargs):
+@pytest.mark.parametrize("compiled", [False, True])  # TF ops, the kit's compiled op (raises if it cannot build)
+def test_value_and_gradient_match_the_plain_definition(shape, kwargs, compiled):
     target, prediction = signals(np.random.default_rng(len(shape)), shape)
-    value, grad = value_and_grad(spectral_loss, target, prediction, **kwargs)
+    value, grad = value_and_grad(spectral_loss, target, prediction, compiled=compiled, **kwargs)
     if len(shape) == 1:
         target, prediction = target[None], prediction[None]
     ref_value, ref_grad = value_and_grad(spectral_loss_autodiff, target, prediction, **kwargs)
@@ -48,10 +49,11 @@ def test_value_and_gradient_match_the_plain_definition(shape, kwargs):
     np.testing.assert_allclose(grad, ref_grad, atol=1e-4 * scale)
 
 
-def test_equal_signals_have_zero_loss_and_the_gradient_reaches_every_sample():
+@pytest.mark.parametrize("compiled", [False, True])
+def test_equal_signals_have_zero_loss_and_the_gradient_reaches_every_sample(compiled):
     target, prediction = signals(np.random.default_rng(0), (2, 4000))
-    assert float(spectral_loss(target, target)) == pytest.approx(0.0, abs=1e-6)
-    _, grad = value_and_grad(spectral_loss, target, prediction)
+    assert float(spectral_loss(target, target, compiled=compiled)) == pytest.approx(0.0, abs=1e-6)
+    _, grad = value_and_grad(spectral_loss, target, prediction, compiled=compiled)
     # Every sample moves the loss, the last (in zero-padded frames) included, but the first: every
     # frame that holds sample 0 weighs it by the periodic Hann window's 0.
     assert np.all(np.abs(grad[:, 1:]).max(axis=0) > 0) and np.all(grad[:, 0] == 0)

@@ -235,9 +235,10 @@ def test_tf_phase_is_the_running_sum_of_f0():
 
 
 @pytest.mark.parametrize("n_harmonics", [40, 100])
-def test_tf_harmonic_synth_chunks_hops_without_changing_the_sum(n_harmonics):
-    """The synth renders each hop with a bank only as wide as the harmonics below Nyquist there; the
-    audio and the gradient in the controls must equal the plain sum over every harmonic."""
+def test_tf_harmonic_synth_renders_only_what_sounds_without_changing_the_sum(n_harmonics):
+    """The synth renders each hop's harmonics below Nyquist only, in the compiled kernel or in chunks
+    of hops with banks of their own width; the audio must be the plain sum over every harmonic (checked
+    against float64), and the gradient in the controls the plain sum's."""
     tf = pytest.importorskip("tensorflow")
     from sounds_kit.model import tf_synth
 
@@ -254,23 +255,38 @@ def test_tf_harmonic_synth_chunks_hops_without_changing_the_sum(n_harmonics):
         bank = tf_synth.sine_bank(tf.reshape(tf_synth.phase_cycles(f0_hz), [2, -1]), n_harmonics)
         return tf.reduce_sum(tf_synth.upsample(amplitudes) * bank, axis=-1)
 
+    def chunks(f0_hz, amplitudes):
+        return tf_synth.harmonic_synth(f0_hz, amplitudes, compiled=False)
+
+    def kernel(f0_hz, amplitudes):  # compiled=True raises where the kernel cannot be built: no skip
+        return tf_synth.harmonic_synth(f0_hz, amplitudes, compiled=True)
+
     # The ungrouped form is what XLA compiles (jit_compile cannot size the chunks' banks).
     ungrouped = tf.function(lambda f, a: tf_synth.harmonic_synth(f, a, grouped=False), jit_compile=True)
-    outputs, grads = [], []
-    # Eagerly, and traced as training runs it.
-    for synth_fn in (tf_synth.harmonic_synth, tf.function(tf_synth.harmonic_synth), ungrouped, plain):
+    forms = {"chunks": chunks, "chunks traced": tf.function(chunks), "kernel": kernel}
+    forms.update({"kernel traced": tf.function(kernel), "ungrouped": ungrouped, "plain": plain})
+    outputs, grads = {}, {}
+    for name, synth_fn in forms.items():
         with tf.GradientTape() as tape:
             tape.watch([amp, dist])
             audio = synth_fn(f0, tf_synth.harmonic_amplitudes(f0, amp, dist))
             energy = tf.reduce_sum(audio * tf.sin(tf.range(audio.shape[1], dtype=tf.float32)))
-        outputs.append(audio.numpy())
-        grads.append([g.numpy() for g in tape.gradient(energy, [amp, dist])])
-    want, want_grads = outputs[-1], grads[-1]
-    assert np.abs(want[0, -HOP_SIZE * 2 :]).max() == 0 and np.abs(want[1, : HOP_SIZE * 2]).max() == 0  # no harmonic
-    for audio, audio_grads in zip(outputs[:-1], grads[:-1], strict=True):
-        np.testing.assert_allclose(audio, want, atol=1e-6 * np.abs(want).max())
-        for got, ref in zip(audio_grads, want_grads, strict=True):
-            np.testing.assert_allclose(got, ref, atol=1e-5 * np.abs(ref).max())
+        outputs[name] = audio.numpy()
+        grads[name] = [g.numpy() for g in tape.gradient(energy, [amp, dist])]
+
+    amps = tf_synth.harmonic_amplitudes(f0, amp, dist).numpy().astype(np.float64)
+    cycles = tf_synth.phase_cycles(f0).numpy().reshape(2, -1, 1)  # float64, checked above against synth.py
+    harmonics = np.arange(1, n_harmonics + 1)
+    rows = zip(amps, cycles, strict=True)
+    exact = np.stack([np.sum(synth.upsample(a) * np.sin(2 * np.pi * harmonics * c), axis=-1) for a, c in rows])
+    assert np.abs(exact[0, -HOP_SIZE * 2 :]).max() == 0 and np.abs(exact[1, : HOP_SIZE * 2]).max() == 0  # no harmonic
+    scale = np.abs(exact).max()
+    for name, audio in outputs.items():
+        # float32 angles of harmonic 100 are ~5e-5 rad out; the kernel's phasors are exact to ~1e-6 rad
+        tolerance = 1e-6 if name.startswith("kernel") else 2e-5
+        np.testing.assert_allclose(audio, exact, atol=tolerance * scale, err_msg=name)
+        for got, ref in zip(grads[name], grads["plain"], strict=True):
+            np.testing.assert_allclose(got, ref, atol=2e-5 * np.abs(ref).max(), err_msg=name)
 
 
 def test_tf_harmonic_synth_chunks_that_need_no_padding():
@@ -285,13 +301,14 @@ def test_tf_harmonic_synth_chunks_that_need_no_padding():
     amps = tf_synth.harmonic_amplitudes(f0, tf.fill([rows, hops + 1, 1], 0.1), dist)
     bank = tf_synth.sine_bank(tf.reshape(tf_synth.phase_cycles(f0), [rows, -1]), 24)
     want = tf.reduce_sum(tf_synth.upsample(amps) * bank, axis=-1).numpy()
-    got = tf_synth.harmonic_synth(f0, amps).numpy()
+    got = tf_synth.harmonic_synth(f0, amps, compiled=False).numpy()
     assert got.shape == want.shape == (rows, hops * HOP_SIZE)
     np.testing.assert_allclose(got, want, atol=1e-6 * np.abs(want).max())
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("frames", [1, 2])
-def test_tf_harmonic_synth_of_one_hop_or_none(frames):
+def test_tf_harmonic_synth_of_one_hop_or_none(frames, compiled):
     """One frame has no hop (empty audio, every chunk silent); two frames one hop, padded to the chunks."""
     tf = pytest.importorskip("tensorflow")
     from sounds_kit.model import tf_synth
@@ -300,9 +317,9 @@ def test_tf_harmonic_synth_of_one_hop_or_none(frames):
     amps = tf.fill([1, frames, 24], 0.01)
     bank = tf_synth.sine_bank(tf.reshape(tf_synth.phase_cycles(f0), [1, -1]), 24)
     want = tf.reduce_sum(tf_synth.upsample(amps) * bank, axis=-1).numpy()
-    got = tf_synth.harmonic_synth(f0, amps).numpy()
+    got = tf_synth.harmonic_synth(f0, amps, compiled=compiled).numpy()
     assert got.shape == want.shape == (1, (frames - 1) * HOP_SIZE)
-    np.testing.assert_allclose(got, want, atol=1e-7)
+    np.testing.assert_allclose(got, want, atol=1e-6)
 
 
 def test_sine_bank_outer_product_equals_the_broadcast_multiply():

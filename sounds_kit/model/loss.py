@@ -32,6 +32,12 @@ def full_loss_form() -> dict:
     return {"fft_sizes": list(DEFAULT_FFT_SIZES), "loss_overlap": DEFAULT_OVERLAP}
 
 
+def _kernels():
+    from sounds_kit.model import kernels  # imports TensorFlow
+
+    return kernels
+
+
 def hop_size(fft_size: int, overlap: float = DEFAULT_OVERLAP) -> int:
     return max(1, int(fft_size * (1.0 - overlap)))
 
@@ -84,14 +90,26 @@ def _spectrum(audio, fft_size: int, hop: int):
     return re, im, tf.sqrt(re * re + im * im)
 
 
-def _value_and_gradient(target, pred, fft_size: int, overlap: float, mag_weight: float, logmag_weight: float):
-    """One scale's loss and its gradient in ``pred``, both without a gradient of their own."""
+def _value_and_gradient(target, pred, fft_size: int, overlap: float, mag_weight: float, logmag_weight: float,
+                        compiled: bool | None = None):  # fmt: skip
+    """One scale's loss and its gradient in ``pred``, both without a gradient of their own.
+
+    ``compiled``: True computes the bins' part in the kit's compiled op (``kernels.spectral_l1``), False
+    in TF ops, None: compiled where ``kernels.use_kernels()``. Same maths either way (tests/test_loss.py).
+    """
     import tensorflow as tf
 
     hop = hop_size(fft_size, overlap)
     pred = tf.stop_gradient(pred)
     target = tf.stop_gradient(target)
-    if target.shape.is_fully_defined() and target.shape == pred.shape:
+    same_shapes = target.shape.is_fully_defined() and target.shape == pred.shape
+    if same_shapes and (compiled or (compiled is None and _kernels().use_kernels())):
+        # The compiled op: magnitudes, logs, both sums and the gradient's spectrum in one pass.
+        window = tf.signal.hann_window(fft_size)
+        spec = tf.signal.rfft(_frames(tf.concat([target, pred], axis=0), fft_size, hop) * window)
+        value, d_spec = _kernels().spectral_l1(spec, fft_size, mag_weight, logmag_weight, LOG_EPS)
+        return value, _overlap_add(tf.signal.irfft(d_spec, [fft_size]) * window, hop, tf.shape(pred)[-1])
+    if same_shapes:
         # Both signals in one STFT: the same FFTs, half the ops (a step runs hundreds of small ones).
         re, im, mag = _spectrum(tf.concat([target, pred], axis=0), fft_size, hop)
         s_t, s_p = tf.split(mag, 2, axis=0)
@@ -178,11 +196,12 @@ def spectral_loss(
     mag_weight: float = 1.0,
     logmag_weight: float = 1.0,
     overlap: float = DEFAULT_OVERLAP,
+    compiled: bool | None = None,
 ):
     """Sum over scales of mean |S_t - S_p| * mag_weight + mean |log S_t - log S_p| * logmag_weight.
 
     ``target`` and ``prediction`` are [B, N] (or [N]) float32 tensors or arrays; returns a scalar tensor
-    whose gradient flows to ``prediction``.
+    whose gradient flows to ``prediction``. ``compiled``: see :func:`_value_and_gradient`.
     """
     import tensorflow as tf
 
@@ -190,7 +209,8 @@ def spectral_loss(
     if not fft_sizes:
         return tf.constant(0.0)
     # The scales' gradients summed before one attachment: one product with the prediction, not one per scale.
-    parts = [_value_and_gradient(target, prediction, size, overlap, mag_weight, logmag_weight) for size in fft_sizes]
+    parts = [_value_and_gradient(target, prediction, size, overlap, mag_weight, logmag_weight, compiled)
+             for size in fft_sizes]  # fmt: skip
     return _with_gradient(prediction, tf.add_n([v for v, _ in parts]), tf.add_n([g for _, g in parts]))
 
 

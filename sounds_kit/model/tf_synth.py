@@ -74,6 +74,16 @@ def upsample(frames: tf.Tensor) -> tf.Tensor:
     return tf.reshape(seg, [tf.shape(x)[0], -1, tf.shape(x)[-1]])
 
 
+def hop_phases(f0_hz: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Each hop's wrapped start phase in cycles and f0 at its two ends, [B, T - 1] float64 each (no
+    gradient): what :func:`phase_cycles` and the compiled kernel build every sample's phase from."""
+    f0 = tf.cast(tf.stop_gradient(_frames(f0_hz))[..., 0], tf.float64)
+    a, b = f0[:, :-1], f0[:, 1:]
+    hop_cycles = (a * HOP_SIZE + (b - a) * ((HOP_SIZE - 1) / 2.0)) / SAMPLE_RATE
+    start = tf.cumsum(hop_cycles, axis=1, exclusive=True)
+    return start - tf.floor(start), a, b
+
+
 def phase_cycles(f0_hz: tf.Tensor) -> tf.Tensor:
     """Wrapped harmonic phase in cycles [B, T - 1, HOP] (no gradient): ``synth.harmonic_phase`` of the
     upsampled f0, without a running sum over every sample.
@@ -82,11 +92,7 @@ def phase_cycles(f0_hz: tf.Tensor) -> tf.Tensor:
     before sample h of the hop is ``(a h + (b - a) h (h - 1) / (2 HOP)) / SAMPLE_RATE``, and a hop
     starts where the whole hops before it end: a running sum over frames. Float64, wrapped.
     """
-    f0 = tf.cast(tf.stop_gradient(_frames(f0_hz))[..., 0], tf.float64)
-    a, b = f0[:, :-1], f0[:, 1:]
-    hop_cycles = (a * HOP_SIZE + (b - a) * ((HOP_SIZE - 1) / 2.0)) / SAMPLE_RATE
-    start = tf.cumsum(hop_cycles, axis=1, exclusive=True)
-    start = start - tf.floor(start)
+    start, a, b = hop_phases(f0_hz)
     h = tf.constant(_W * HOP_SIZE, tf.float64)
     ramp = tf.constant(_W * HOP_SIZE * (_W * HOP_SIZE - 1.0) / (2.0 * HOP_SIZE), tf.float64)
     cycles = start[..., None] + (a[..., None] * h + (b - a)[..., None] * ramp) / SAMPLE_RATE
@@ -140,19 +146,39 @@ def harmonics_below_nyquist(f0_hz: tf.Tensor, n_harmonics: int) -> tf.Tensor:
     return tf.reduce_sum(tf.cast(below_nyquist(f0_hz, n_harmonics), tf.int32), axis=-1)
 
 
-def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor, grouped: bool = True) -> tf.Tensor:
+def use_compiled_kernel() -> bool:
+    """Whether the grouped synth runs as the kit's compiled op (``kernels``): where the kernels run
+    (``kernels.use_kernels``) and the kit's hop is the kernel's."""
+    from sounds_kit.model import kernels
+
+    return HOP_SIZE == kernels.HOP and kernels.use_kernels()
+
+
+def harmonic_synth(
+    f0_hz: tf.Tensor, amplitudes: tf.Tensor, grouped: bool = True, compiled: bool | None = None
+) -> tf.Tensor:
     """Audio [B, N] from per-harmonic amplitudes [B, T, K] as ``harmonic_amplitudes`` gives them.
 
     ``grouped``: harmonics at or above Nyquist at both ends of a hop are not rendered there (their
-    amplitudes are 0 after the mask, so the sum is the same); each chunk of hops gets a bank of its
-    own width. The widths depend on the data, which XLA cannot compile: ``grouped=False`` renders
-    every harmonic everywhere, for ``jit_compile``.
+    amplitudes are 0 after the mask, so the sum is the same). The widths depend on the data, which XLA
+    cannot compile: ``grouped=False`` renders every harmonic everywhere, for ``jit_compile``.
+
+    ``compiled`` (grouped only): True sums each hop's harmonics in the kit's compiled op, with no bank
+    in memory; False in TensorFlow, hops sorted into chunks each with a bank of its own width; None:
+    compiled where :func:`use_compiled_kernel`. The same sum either way (tests/test_synth.py).
     """
     n_harm = int(amplitudes.shape[-1])
     f0 = tf.stop_gradient(_frames(f0_hz))
     if not grouped:
         return _interp_contract(amplitudes, tf.stop_gradient(sine_bank(phase_cycles(f0), n_harm)), "bik,bihk->bih")
     hop_counts = tf.reshape(tf.maximum(*_ends(harmonics_below_nyquist(f0, n_harm)[..., None])), [-1])
+    if compiled or (compiled is None and use_compiled_kernel()):
+        from sounds_kit.model import kernels
+
+        left, right = (tf.reshape(x, [-1, n_harm]) for x in _ends(amplitudes))
+        start, f0_a, f0_b = (tf.reshape(x, [-1]) for x in hop_phases(f0))
+        audio = kernels.harmonic_hops(start, f0_a, f0_b, left, right, hop_counts, SAMPLE_RATE)
+        return _hops_to_audio(audio, amplitudes)
     cycles = tf.reshape(tf.cast(phase_cycles(f0), tf.float32), [-1, HOP_SIZE])
     ends = tf.stack([tf.reshape(x, [-1, n_harm]) for x in _ends(amplitudes)], axis=1)  # [B * (T - 1), 2, K]
     # Silent hops (no amplitude, their output dropped) make the count a multiple of HOP_CHUNKS.
@@ -174,7 +200,12 @@ def harmonic_synth(f0_hz: tf.Tensor, amplitudes: tf.Tensor, grouped: bool = True
         parts.append(left * (1.0 - w) + right * w)
     # The silent hops dropped with a split: a slice's gradient costs as much as the matmuls here.
     audio = tf.split(tf.dynamic_stitch(chunks, parts), tf.stack([n_hops, -1]), num=2)[0]  # [B * (T - 1), HOP]
-    # Static sizes where known: the loss takes its fast path only for fully known shapes.
+    return _hops_to_audio(audio, amplitudes)
+
+
+def _hops_to_audio(audio: tf.Tensor, amplitudes: tf.Tensor) -> tf.Tensor:
+    """[B * (T - 1), HOP] -> [B, (T - 1) * HOP], with static sizes where known: the loss takes its fast
+    path only for fully known shapes."""
     batch, n_frames = amplitudes.shape[0], amplitudes.shape[1]
     return tf.reshape(
         audio,
@@ -219,11 +250,12 @@ def synthesize(
     noise_magnitudes: tf.Tensor | None = None,
     reverb_ir: tf.Tensor | None = None,
     grouped: bool = True,
+    compiled: bool | None = None,
 ) -> tf.Tensor:
     """Controls [B, T, .] -> audio [B, (T - 1) * HOP_SIZE] float32; same maths as ``synth.synthesize``
-    (``grouped``: see :func:`harmonic_synth`)."""
+    (``grouped``, ``compiled``: see :func:`harmonic_synth`)."""
     amps = harmonic_amplitudes(f0_hz, amplitude, harmonic_distribution)
-    audio = harmonic_synth(f0_hz, amps, grouped)
+    audio = harmonic_synth(f0_hz, amps, grouped, compiled)
     if noise_magnitudes is not None:
         audio = audio + noise_synth(_frames(noise_magnitudes))
     if reverb_ir is not None:
