@@ -95,7 +95,9 @@ def test_without_the_kernel_the_synth_falls_back_to_tensorflow(tmp_path, env, re
 
 
 def test_a_corrupt_cached_kernel_is_built_again(tmp_path):
-    path = kernels.library_path(kernels._compiler())
+    compiler = kernels._compiler()
+    assert compiler, "training needs a C++ compiler for its kernels (scripts/install-system-deps.sh installs g++)"
+    path = kernels.library_path(compiler)
     cached = tmp_path / path.relative_to(kernels.cache_dir())
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"not a shared library")

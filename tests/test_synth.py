@@ -282,8 +282,9 @@ def test_tf_harmonic_synth_renders_only_what_sounds_without_changing_the_sum(n_h
     assert np.abs(exact[0, -HOP_SIZE * 2 :]).max() == 0 and np.abs(exact[1, : HOP_SIZE * 2]).max() == 0  # no harmonic
     scale = np.abs(exact).max()
     for name, audio in outputs.items():
-        # float32 angles of harmonic 100 are ~5e-5 rad out; the kernel's phasors are exact to ~1e-6 rad
-        tolerance = 1e-6 if name.startswith("kernel") else 2e-5
+        # float32 angles of harmonic 100 are ~5e-5 rad out; the kernel's, from a float32 phasor rotated
+        # k times, ~k * 6e-8 rad (measured 4e-7 of the peak here)
+        tolerance = 4e-6 if name.startswith("kernel") else 2e-5
         np.testing.assert_allclose(audio, exact, atol=tolerance * scale, err_msg=name)
         for got, ref in zip(grads[name], grads["plain"], strict=True):
             np.testing.assert_allclose(got, ref, atol=2e-5 * np.abs(ref).max(), err_msg=name)

@@ -7,7 +7,8 @@ gradients for ``ComplexAbs``, ``RFFT`` and ``frame`` cost two to three times the
 themselves (hypot per bin, a masked complex product, strided-slice scatters), while the adjoint of a windowed real FFT
 is one inverse FFT and an overlap-add. Same value, and the same gradient to float rounding
 (tests/test_loss.py; bins quieter than ~1e-19, which the CPU flushes to zero, get none); stage-2
-steps 1.17x faster (BENCHMARKS.md).
+steps 1.17x faster (BENCHMARKS.md). Where the kit's compiled ops build (``kernels``), the part between
+the FFTs (magnitudes, logs, the sums and the gradient's spectrum) is one op instead of some thirty.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ float32 except the phase, which is accumulated in float64 and wrapped before it 
 
 Speed: the synth never materialises audio-rate amplitudes. Linear interpolation between frames i and
 i + 1 is ``(1 - w_h) * x_i + w_h * x_{i+1}`` for the h-th sample of the hop, so ``sum_k a_k[n] s_k[n]``
-becomes (in the chunked form training uses) one batched product per hop, both ends' amplitudes [2, K]
+becomes (in the chunked TF form) one batched product per hop, both ends' amplitudes [2, K]
 against the bank [K, HOP] (the noise the same, against a constant basis). The sine bank depends only
 on f0 (data, not parameters), so it is built without a gradient, and only for the harmonics a hop can
 sound: those below Nyquist at either end (at the instruments' pitch about a third of 48). Hops are
@@ -13,7 +13,8 @@ sorted by that count and cut into HOP_CHUNKS equal chunks, each with a bank as w
 count: every chunk has the same number of hops, so oneDNN, which compiles a kernel per matrix shape,
 meets at most K bank shapes in all (BENCHMARKS.md, stage-2 speed). Frames are taken apart with
 ``tf.split`` rather than slices: TF's gradient of a strided slice costs as much here as the product
-it feeds.
+it feeds. On CPUs where the kit's compiled ops build (``kernels``), the same per-hop sum runs there
+instead, with no bank in memory at all; the chunked form is what runs elsewhere.
 """
 
 from __future__ import annotations
@@ -174,6 +175,9 @@ def harmonic_synth(
     hop_counts = tf.reshape(tf.maximum(*_ends(harmonics_below_nyquist(f0, n_harm)[..., None])), [-1])
     if compiled or (compiled is None and use_compiled_kernel()):
         from sounds_kit.model import kernels
+
+        if HOP_SIZE != kernels.HOP:
+            raise ValueError(f"the compiled harmonic kernel renders hops of {kernels.HOP} samples, not {HOP_SIZE}")
 
         left, right = (tf.reshape(x, [-1, n_harm]) for x in _ends(amplitudes))
         start, f0_a, f0_b = (tf.reshape(x, [-1]) for x in hop_phases(f0))

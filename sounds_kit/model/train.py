@@ -212,7 +212,8 @@ class _Model:
                 ir,
                 grouped=not config.jit,  # XLA needs shapes that do not depend on the data
             )
-            return spectral_loss(audio, pred, fft_sizes, overlap=loss_overlap)
+            # XLA cannot compile the kit's own ops: TF's forms of the same maths under --jit.
+            return spectral_loss(audio, pred, fft_sizes, overlap=loss_overlap, compiled=False if config.jit else None)
 
         def step_fn(loss_fn, shards: int):
             # Both losses are means over equal-sized examples, so the mean of the shards' losses is the

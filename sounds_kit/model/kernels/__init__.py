@@ -12,15 +12,17 @@
 Both are the same maths as the TF forms beside them (tests/test_kernels.py, tests/test_synth.py,
 tests/test_loss.py); BENCHMARKS.md, "Stage 2: compiled kernels", has the measurements.
 
-It is compiled on first use with the C++ compiler and TensorFlow's headers (about 6 s) into a cache
+They are compiled on first use with the C++ compiler and TensorFlow's headers (about 10 s) into a cache
 (``$SOUNDS_KIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/sounds-kit``, else ``~/.cache/sounds-kit``), keyed by the
-source, TensorFlow's version and the compiler, written atomically so parallel workers can share it.
-Where it cannot be built or loaded (no compiler, another platform) or is switched off
-(``SOUNDS_KIT_KERNELS=0``), training warns once and uses the TensorFlow form, the same sum.
+sources, TensorFlow's version and the compiler, built under a file lock and written atomically so
+parallel workers share one build. Where they cannot be built or loaded (no compiler, another platform)
+training warns once and uses the TF forms, the same maths; switched off (``SOUNDS_KIT_KERNELS=0``) or
+on a GPU (they are CPU-only) it uses those without a warning.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
@@ -87,6 +89,23 @@ def build(compiler: str, target: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _build_lock(folder: Path):
+    """An exclusive lock on ``folder/.lock`` between processes (where fcntl exists; else none)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # no compiler path is supported there anyway
+        yield
+        return
+    with open(folder / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _load() -> ModuleType:
     """Load the cached ops (built first if missing; rebuilt once if the cached file will not load)."""
     compiler = _compiler()
@@ -94,23 +113,33 @@ def _load() -> ModuleType:
         raise RuntimeError("no C++ compiler (set CXX, or install g++)")
     path = library_path(compiler)
     if not path.exists():
-        print("sounds-kit: compiling the training kernels (once, about 10 s)...", file=sys.stderr)
-        build(compiler, path)
+        with _build_lock(path.parent):  # one build for all the workers that start at once
+            if not path.exists():
+                print("sounds-kit: compiling the training kernels (once, about 10 s)...", file=sys.stderr)
+                build(compiler, path)
     try:
         module = tf.load_op_library(str(path))
     except Exception:  # a truncated or foreign file in the cache: build it again
         build(compiler, path)
         module = tf.load_op_library(str(path))
 
-    @tf.RegisterGradient("SoundsKitHarmonicHops")
-    def _gradient(op, grad):
-        start, f0_a, f0_b, left, _, counts = op.inputs
-        rate = op.get_attr("sample_rate")
-        d_left, d_right = module.sounds_kit_harmonic_hops_grad(start, f0_a, f0_b, left, counts, grad, sample_rate=rate)
-        return None, None, None, d_left, d_right, None
-
-    tf.no_gradient("SoundsKitSpectralL1")  # its gradient is its second output
     return module
+
+
+def _harmonic_hops_gradient(op, grad):
+    start, f0_a, f0_b, left, _, counts = op.inputs
+    d_left, d_right = _loaded().sounds_kit_harmonic_hops_grad(
+        start, f0_a, f0_b, left, counts, grad, sample_rate=op.get_attr("sample_rate")
+    )
+    return None, None, None, d_left, d_right, None
+
+
+# Registered once with the module, whether or not the ops load (the registry refuses a second time).
+try:
+    tf.RegisterGradient("SoundsKitHarmonicHops")(_harmonic_hops_gradient)
+    tf.no_gradient("SoundsKitSpectralL1")  # its gradient is its second output
+except KeyError:  # this module imported twice (a reload): the first registration stands
+    pass
 
 
 @tf.autograph.experimental.do_not_convert  # first called while a step is traced: plain Python

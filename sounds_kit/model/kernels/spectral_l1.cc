@@ -68,7 +68,8 @@ SK_CLONES static void rows(const float* target, const float* pred, const float* 
       const float d_log = log_positive(s_p + wt.eps) - log_positive(s_t + wt.eps);
       sum_mag += std::fabs(d_mag);
       sum_log += std::fabs(d_log);
-      const float d_s = wt.mag * sign(d_mag) + wt.logmag * sign(d_log) / (s_p + wt.eps);
+      // log is increasing, so d_log has d_mag's sign (the approximate log might disagree at a tie)
+      const float d_s = (wt.mag + wt.logmag / (s_p + wt.eps)) * sign(d_mag);
       const float k = (s_p > 0.0f ? d_s / s_p : 0.0f) * bin_scale[j];
       g[2 * j] = k * p[2 * j];
       g[2 * j + 1] = k * p[2 * j + 1];
@@ -139,7 +140,7 @@ class SpectralL1 : public OpKernel {
 
 REGISTER_OP("SoundsKitSpectralL1")
     .Input("spectra: complex64")
-    .Attr("fft_size: int")
+    .Attr("fft_size: int >= 1")
     .Attr("mag_weight: float")
     .Attr("logmag_weight: float")
     .Attr("log_eps: float")
