@@ -273,8 +273,11 @@ def _stage2_with_autodiff_loss(config):
     import sounds_kit.model.loss as loss_module
     from sounds_kit.model.train import _Model
 
+    def autodiff(*args, compiled=None, **kwargs):  # TF's own gradient: no written-out one, no compiled op
+        return loss_module.spectral_loss_autodiff(*args, **kwargs)
+
     kept = loss_module.spectral_loss
-    loss_module.spectral_loss = loss_module.spectral_loss_autodiff  # _Model binds it when built
+    loss_module.spectral_loss = autodiff  # _Model binds it when built
     try:
         return _Model(config, cores=None)
     finally:
