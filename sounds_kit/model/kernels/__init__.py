@@ -38,6 +38,7 @@ from types import ModuleType
 import tensorflow as tf
 
 SOURCES = tuple(Path(__file__).with_name(name) for name in ("harmonic_hops.cc", "spectral_l1.cc"))
+HEADERS = (Path(__file__).with_name("clones.h"),)
 HOP = 64  # the harmonic kernel's hop, kHop in its source (sounds_kit.conventions.HOP_SIZE)
 
 _lock = threading.Lock()
@@ -66,7 +67,7 @@ def library_path(compiler: str) -> Path:
     """Where the built ops live: one file per sources, TensorFlow, compiler and machine."""
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=60).stdout
     key = hashlib.sha256()
-    parts = [src.read_bytes() for src in SOURCES]
+    parts = [src.read_bytes() for src in (*SOURCES, *HEADERS)]
     parts += [s.encode() for s in (tf.__version__, " ".join(_flags()), version, platform.machine())]
     for part in parts:
         key.update(part + b"\0")

@@ -15,6 +15,7 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"
 #include "tensorflow/core/util/work_sharder.h"
+#include "clones.h"
 
 namespace {
 
@@ -28,12 +29,6 @@ using tensorflow::shape_inference::ShapeHandle;
 constexpr int kHop = 64;  // sounds_kit.conventions.HOP_SIZE (checked from Python before use)
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
-// GCC on x86-64 builds each loop for AVX-512, AVX2 and plain x86-64 and picks one at load time.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define SK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SK_CLONES
-#endif
 
 // e^{i 2 pi c[h]} for one hop: c[h] = start + (f0_a h + (f0_b - f0_a) h (h - 1) / (2 HOP)) / sample_rate,
 // wrapped to [0, 1); then a quarter-turn reduction and Taylor polynomials on |x| <= pi / 4 (truncation

@@ -16,6 +16,7 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"
 #include "tensorflow/core/util/work_sharder.h"
+#include "clones.h"
 
 namespace {
 
@@ -26,11 +27,6 @@ using tensorflow::Tensor;
 using tensorflow::shape_inference::InferenceContext;
 using tensorflow::shape_inference::ShapeHandle;
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define SK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SK_CLONES
-#endif
 
 // log(x) for normal x > 0 (here x >= eps): exponent from the bits, mantissa m in [sqrt(1/2), sqrt(2)),
 // log(m) = 2 atanh(s) with s = (m - 1) / (m + 1), |s| < 0.172, by its series to s^9 (truncation below
